@@ -1,7 +1,12 @@
 // Builds tlsbox: the sandboxed engine (wasm/, AssemblyScript) and the host (src/, TypeScript).
 //
-//   node build.mjs            build everything
-//   node build.mjs --quiet    only print errors
+//   node build.mjs                      build everything into build/
+//   node build.mjs --quiet              only print errors
+//
+// For working on one primitive while others edit theirs (the build compiles everything together):
+//   node build.mjs --out DIR --only x25519[,p256] --tests PATTERN
+// builds into DIR a crypto module exporting only the named wasm/crypto/ modules, skips the engine,
+// and bundles only the test files whose path contains PATTERN (run them with node DIR/test/...).
 //
 // WebAssembly modules go to build/*.wasm (plus a .wat beside each, to audit what the compiler
 // emitted: grep it for `__new` to find allocations). Each module is built in two variants:
@@ -11,10 +16,15 @@
 // as bytes, so nothing reads the build directory at run time.
 import asc from "assemblyscript/asc";
 import * as esbuild from "esbuild";
-import { mkdirSync, readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
 
-const quiet = process.argv.includes("--quiet");
+const argv = process.argv.slice(2);
+const option = (name) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+const quiet = argv.includes("--quiet");
+const outDir = resolve(option("--out") ?? "build");
+const only = option("--only")?.split(",");
+const testFilter = option("--tests");
 const log = (...args) => { if (!quiet) console.log(...args); };
 
 /** Every module the sandbox side ships. `pages` are 64 KiB WebAssembly pages. */
@@ -37,7 +47,7 @@ const COMMON = [
 ];
 
 async function compileModule(mod, variant) {
-  const out = `build/${mod.name}.${variant}`;
+  const out = `${outDir}/${mod.name}.${variant}`;
   const args = [
     mod.entry, "-o", `${out}.wasm`, "-t", `${out}.wat`,
     ...COMMON,
@@ -72,20 +82,44 @@ async function bundle() {
     sourcemap: "inline",
     packages: "external",
     loader: { ".wasm": "binary" },
+    define: { __TLSBOX_REPO_ROOT__: JSON.stringify(process.cwd()) },
+    plugins: [buildDirPlugin],
     outExtension: { ".js": ".mjs" },
     logLevel: "error",
     // esbuild's ESM output for node needs `require` for the CommonJS dependencies.
     banner: { js: "import { createRequire as __tlsboxRequire } from 'node:module'; const require = __tlsboxRequire(import.meta.url);" },
   };
-  const tests = [...findFiles("test", ".test.ts"), ...findFiles("test", ".bench.ts")];
-  await esbuild.build({ ...common, entryPoints: tests, outdir: "build/test", outbase: "test" });
-  log(`  bundle ${tests.length} test and benchmark files -> build/test/`);
+  const tests = [...findFiles("test", ".test.ts"), ...findFiles("test", ".bench.ts")]
+    .filter((path) => testFilter === undefined || path.includes(testFilter));
+  await esbuild.build({ ...common, entryPoints: tests, outdir: `${outDir}/test`, outbase: "test" });
+  log(`  bundle ${tests.length} test and benchmark files -> ${relative(process.cwd(), outDir)}/test/`);
 }
 
-mkdirSync("build", { recursive: true });
+// Sources import modules as "../../build/NAME.wasm"; this points those imports at the output
+// directory of this build, so a private build (--out) embeds its own modules.
+const buildDirPlugin = {
+  name: "tlsbox-build-dir",
+  setup(build) {
+    build.onResolve({ filter: /\/build\/[^/]+\.wasm$/ }, (args) => ({ path: join(outDir, basename(args.path)) }));
+  },
+};
+
+/**
+ * With --only: an entry exporting just the named primitives (and the IO area). It lives beside
+ * them (git ignores it) because the compiler names elements by their path under the project.
+ */
+function partialCryptoEntry() {
+  const entry = `wasm/crypto/.partial.${outDir.replace(/[^A-Za-z0-9]+/g, "_")}.ts`;
+  const names = ["testio", "ct", ...only.filter((n) => n !== "testio" && n !== "ct")];
+  writeFileSync(entry, names.map((n) => `export * from "./${n}";\n`).join(""));
+  return entry;
+}
+
+mkdirSync(outDir, { recursive: true });
 log("tlsbox build");
-for (const mod of MODULES) {
+const modules = only === undefined ? MODULES : [{ ...MODULES.find((m) => m.name === "crypto"), entry: partialCryptoEntry() }];
+for (const mod of modules) {
   for (const variant of Object.keys(VARIANTS)) await compileModule(mod, variant);
 }
 await bundle();
-log(`  done (${relative(process.cwd(), "build")}/)`);
+log(`  done (${relative(process.cwd(), outDir) || "."}/)`);

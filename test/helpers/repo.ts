@@ -1,19 +1,11 @@
-// Paths inside the repository, found from the running file (tests run from build/test/...).
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+// Paths inside the repository, and hex helpers.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("cannot find the repository root above " + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
+// Set by build.mjs (esbuild `define`): the directory the build ran in.
+declare const __TLSBOX_REPO_ROOT__: string;
 
-export const REPO_ROOT = findRoot();
+export const REPO_ROOT: string = __TLSBOX_REPO_ROOT__;
 
 /** A JSON test-vector file from test/vectors/ (never from ../shared: tests run on a fresh clone). */
 export function loadVectors<T = any>(relativePath: string): T {

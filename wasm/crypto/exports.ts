@@ -14,22 +14,4 @@ export * from "./poly1305";
 export * from "./chacha20poly1305";
 export * from "./x25519";
 export * from "./p256";
-
-import { randomFill } from "../sys";
-
-/** The tests' and benchmarks' working area: inputs are copied here, outputs read from here. */
-const IO_BYTES: i32 = 1 << 20;
-const io = memory.data(IO_BYTES, 64);
-
-export function io_ptr(): usize {
-  return io;
-}
-
-export function io_size(): i32 {
-  return IO_BYTES;
-}
-
-/** Fills [ptr, ptr+len) through the WASI randomness import (exercises the checked path). */
-export function random_fill(ptr: usize, len: usize): void {
-  randomFill(ptr, len);
-}
+export * from "./testio";
