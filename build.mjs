@@ -7,6 +7,8 @@
 //   node build.mjs --out DIR --only x25519[,p256] --tests PATTERN
 // builds into DIR a crypto module exporting only the named wasm/crypto/ modules, skips the engine,
 // and bundles only the test files whose path contains PATTERN (run them with node DIR/test/...).
+//   node build.mjs --out DIR --modules engine --tests PATTERN
+// builds only the listed modules (engine, crypto).
 //
 // WebAssembly modules go to build/*.wasm (plus a .wat beside each, to audit what the compiler
 // emitted: grep it for `__new` to find allocations). Each module is built in two variants:
@@ -25,6 +27,7 @@ const quiet = argv.includes("--quiet");
 const outDir = resolve(option("--out") ?? "build");
 const only = option("--only")?.split(",");
 const testFilter = option("--tests");
+const moduleNames = option("--modules")?.split(",") ?? (only === undefined ? ["engine", "crypto"] : ["crypto"]);
 const log = (...args) => { if (!quiet) console.log(...args); };
 
 /** Every module the sandbox side ships. `pages` are 64 KiB WebAssembly pages. */
@@ -117,7 +120,9 @@ function partialCryptoEntry() {
 
 mkdirSync(outDir, { recursive: true });
 log("tlsbox build");
-const modules = only === undefined ? MODULES : [{ ...MODULES.find((m) => m.name === "crypto"), entry: partialCryptoEntry() }];
+const modules = MODULES
+  .filter((m) => moduleNames.includes(m.name))
+  .map((m) => (m.name === "crypto" && only !== undefined ? { ...m, entry: partialCryptoEntry() } : m));
 for (const mod of modules) {
   for (const variant of Object.keys(VARIANTS)) await compileModule(mod, variant);
 }

@@ -85,6 +85,14 @@ export class Sandbox {
   }
 }
 
+/** Fills a buffer with random bytes; the default is the host's CSPRNG. */
+export type RandomSource = (into: Uint8Array) => void;
+
+const CSPRNG: RandomSource = (into) => {
+  // getRandomValues fills at most 65,536 bytes per call.
+  for (let off = 0; off < into.length; off += 65536) webcrypto.getRandomValues(into.subarray(off, off + 65536));
+};
+
 /** What an instance needs from the host besides WASI; `bind` runs once per instance. */
 export interface SandboxHost {
   bind(sandbox: () => Sandbox): HostFunctions;
@@ -97,18 +105,28 @@ export class SandboxFactory {
     readonly module: WebAssembly.Module,
     readonly wasi: WasiProvider,
     private readonly host: SandboxHost,
+    private readonly random: RandomSource,
   ) {}
 
-  /** Compiles the module once and checks its imports against the allow-list. */
-  static async create(wasm: BufferSource, options: { wasi?: WasiProvider; host?: SandboxHost } = {}): Promise<SandboxFactory> {
+  /**
+   * Compiles the module once and checks its imports against the allow-list. `random` replaces
+   * the CSPRNG behind random_get (tests that replay a recorded handshake; "minimal" WASI only).
+   */
+  static async create(
+    wasm: BufferSource,
+    options: { wasi?: WasiProvider; host?: SandboxHost; random?: RandomSource } = {},
+  ): Promise<SandboxFactory> {
     const wasi = options.wasi ?? "minimal";
+    if (options.random !== undefined && wasi !== "minimal") {
+      throw new SandboxError("BAD_MODULE", "a replacement random source needs the minimal WASI provider");
+    }
     if (wasi === "wasmer") await initWasmerWasi();
     const module = await WebAssembly.compile(wasm);
     const refused = disallowedImports(module);
     if (refused.length > 0) {
       throw new SandboxError("IMPORT_NOT_ALLOWED", `sandbox module imports ${refused.join(", ")}, which the allow-list does not permit`);
     }
-    return new SandboxFactory(module, wasi, options.host ?? NO_HOST);
+    return new SandboxFactory(module, wasi, options.host ?? NO_HOST, options.random ?? CSPRNG);
   }
 
   /** A fresh instance: new memory, new globals, its own WASI state. */
@@ -130,7 +148,7 @@ export class SandboxFactory {
       sandbox = new Sandbox(instance, memoryOf(instance), () => wasi.free());
     } else {
       const instance = new WebAssembly.Instance(this.module, {
-        wasi_snapshot_preview1: minimalWasi(current),
+        wasi_snapshot_preview1: minimalWasi(current, this.random),
         [HOST_IMPORT_MODULE]: hostFunctions,
       } as WebAssembly.Imports);
       sandbox = new Sandbox(instance, memoryOf(instance), () => {});
@@ -210,15 +228,12 @@ const WASI_EFAULT = 21;
 const WASI_EINVAL = 28;
 
 /** The two WASI calls tlsbox allows, implemented directly. Arguments come from the sandbox: checked. */
-function minimalWasi(current: () => Sandbox): Record<string, (...args: never[]) => number> {
+function minimalWasi(current: () => Sandbox, random: RandomSource): Record<string, (...args: never[]) => number> {
   return {
     random_get(ptr: number, len: number): number {
       const mem = current().bytes();
       if (ptr < 0 || len < 0 || ptr + len > mem.byteLength) return WASI_EFAULT;
-      // getRandomValues fills at most 65,536 bytes per call.
-      for (let off = 0; off < len; off += 65536) {
-        webcrypto.getRandomValues(mem.subarray(ptr + off, ptr + Math.min(len, off + 65536)));
-      }
+      random(mem.subarray(ptr, ptr + len));
       return WASI_ESUCCESS;
     },
     clock_time_get(clockId: number, _precision: bigint, timePtr: number): number {

@@ -43,4 +43,14 @@ test("the spare pool hands out distinct, never-used instances and refills itself
   assert.is(pool.size, 0);
 });
 
+test("a replacement random source feeds random_get (replayed handshakes)", async () => {
+  let counter = 0;
+  const factory = await SandboxFactory.create(ENGINE_MODULES.release, {
+    random: (into) => { for (let i = 0; i < into.length; i++) into[i] = counter++; },
+  });
+  const draw = factory.instantiate().exports.tlsbox_random_u32 as () => number;
+  assert.is(draw(), 0x03020100);
+  assert.is(draw(), 0x07060504);
+});
+
 test.run();

@@ -1,0 +1,203 @@
+// The sandbox ABI: the one definition of every number that crosses the boundary between the
+// engine (AssemblyScript, wasm/) and the host (TypeScript, src/). Both compilers read this file,
+// so it holds only `export const enum` declarations of plain integers.
+//
+// ## Exported functions of engine.wasm (all take and return 32-bit integers)
+//
+// Set-up
+//   tlsbox_abi_version(): i32                   == ABI_VERSION, else the host refuses the module
+//   tls_config_ptr(): usize, tls_config_capacity(): i32
+//   tls_configure(len): i32                     reads the policy blob (layout below); ErrorCode (0 = ok)
+// Records from the client (network → engine)
+//   tls_recv_ptr(): usize, tls_recv_window(): i32   where, and how many bytes, the host may write now
+//   tls_recv(len): i32                          processes them; returns the Status flags
+// Records to the client (engine → network)
+//   tls_send_ptr(): usize, tls_send_pending(): i32
+//   tls_send_ack(n): i32                        n bytes were written to the socket; returns Status
+// Plaintext to the backend (engine → backend)
+//   tls_app_out_ptr(): usize, tls_app_out_pending(): i32
+//   tls_app_out_ack(n): i32                     returns Status
+// Plaintext from the backend (backend → engine)
+//   tls_app_in_ptr(): usize, tls_app_in_window(): i32   0 while the send buffer is full (backpressure)
+//   tls_app_in(len): i32                        encrypts into records; returns Status
+// Certificate (after Status.WANT_CERT: the engine parsed the ClientHello; the host picks by SNI)
+//   tls_cert_ptr(): usize, tls_cert_capacity(): i32
+//   tls_set_certificate(len, keyKind): i32      chain as repeated [u24 length][DER], leaf first; KeyKind
+// Private-key operation (after the engine called the import tls_host.key_op_request and the status
+// has WANT_KEY_OP)
+//   tls_keyop_ptr(): usize, tls_keyop_capacity(): i32
+//   tls_keyop_done(len): i32                    the signature is at tls_keyop_ptr; len 0 = the host
+//                                               failed it (the engine sends internal_error)
+// Shutdown and status
+//   tls_close(): i32                            the backend closed: queue close_notify
+//   tls_status(): i32                           Status flags
+//   tls_info(field): i32                        Info
+//   tls_sni_ptr(): usize, tls_alpn_ptr(): usize  lengths via Info.SNI_LENGTH / Info.ALPN_LENGTH
+//
+// ## Imported functions (besides WASI random_get)
+//   tls_host.key_op_request(op: KeyOp, scheme: i32, ptr: usize, len: i32): void
+//     Synchronous notification only: the host copies [ptr, ptr+len) out (bounds-checked; the
+//     sandbox is untrusted), starts the operation asynchronously and returns at once. The engine
+//     then reports WANT_KEY_OP until tls_keyop_done.
+//     KeyOp.SIGN_TLS13_SERVER_CERT_VERIFY: data = the transcript hash (32 or 48 bytes); the key
+//     server builds the signed content (RFC 8446 §4.4.3) itself; scheme = SignatureScheme.
+//
+// ## Policy blob (tls_configure), all integers big-endian
+//   u8  ABI_VERSION
+//   u8  flags                 ConfigFlag bits
+//   u8  suite count, then u16 CipherSuite each, in server preference order
+//   u8  group count, then u16 NamedGroup each, in server preference order
+//   u16 ALPN length, then the ALPN protocol_name_list body (u8 length + name, repeated), in
+//       server preference order (empty: ALPN not negotiated)
+//   u32 max early data to skip (bytes of rejected 0-RTT records skipped, RFC 8446 §4.2.10)
+//   u8  max KeyUpdates a peer may send in a row without application data in between
+
+export const enum Abi {
+  VERSION = 1,
+}
+
+/** Bits of tls_status(). */
+export const enum Status {
+  /** The handshake completed; application data may flow. */
+  HANDSHAKE_DONE = 1 << 0,
+  /** The ClientHello was parsed: the host must call tls_set_certificate (SNI is available). */
+  WANT_CERT = 1 << 1,
+  /** A private-key operation is in flight: the host must call tls_keyop_done. */
+  WANT_KEY_OP = 1 << 2,
+  /** Bytes wait in the send buffer. */
+  SEND_PENDING = 1 << 3,
+  /** Decrypted plaintext waits for the backend. */
+  APP_OUT_PENDING = 1 << 4,
+  /** The engine accepts plaintext from the backend now. */
+  APP_IN_READY = 1 << 5,
+  /** The client sent close_notify: no more data will come from it (half-close to the backend). */
+  PEER_CLOSED = 1 << 6,
+  /** The engine queued close_notify: no more data will be sent to the client. */
+  LOCAL_CLOSED = 1 << 7,
+  /** A fatal alert was sent or received; after flushing the send buffer the connection ends. */
+  FAILED = 1 << 8,
+}
+
+/** The kind of private key behind a certificate chain (tls_set_certificate). */
+export const enum KeyKind {
+  RSA = 1,
+  ECDSA_P256 = 2,
+  ECDSA_P384 = 3,
+}
+
+/** Private-key operations the engine can request. */
+export const enum KeyOp {
+  SIGN_TLS13_SERVER_CERT_VERIFY = 1,
+}
+
+/** Bits of the policy blob's flags byte. */
+export const enum ConfigFlag {
+  /** Choose the cipher suite by the server's order rather than the client's. */
+  SERVER_CIPHER_ORDER = 1 << 0,
+}
+
+/** Fields of tls_info(). */
+export const enum Info {
+  VERSION = 1,
+  CIPHER_SUITE = 2,
+  GROUP = 3,
+  SIGNATURE_SCHEME = 4,
+  SNI_LENGTH = 5,
+  ALPN_LENGTH = 6,
+  /** AlertDescription we sent, or -1. */
+  ALERT_SENT = 7,
+  /** AlertDescription the peer sent, or -1. */
+  ALERT_RECEIVED = 8,
+  /** ErrorCode of the first failure, or 0. */
+  ERROR = 9,
+  /** 1 if a HelloRetryRequest was sent. */
+  HELLO_RETRY = 10,
+  /** Offered signature schemes of the client that suit each key kind: bit 0 RSA, 1 P-256, 2 P-384. */
+  CLIENT_KEY_KINDS = 11,
+  /** Pages of linear memory in use (the instance's footprint). */
+  MEMORY_PAGES = 12,
+}
+
+export const enum ProtocolVersion {
+  TLS12 = 0x0303,
+  TLS13 = 0x0304,
+}
+
+export const enum CipherSuite {
+  TLS_AES_128_GCM_SHA256 = 0x1301,
+  TLS_AES_256_GCM_SHA384 = 0x1302,
+  TLS_CHACHA20_POLY1305_SHA256 = 0x1303,
+}
+
+export const enum NamedGroup {
+  SECP256R1 = 0x0017,
+  SECP384R1 = 0x0018,
+  X25519 = 0x001d,
+}
+
+export const enum SignatureScheme {
+  ECDSA_SECP256R1_SHA256 = 0x0403,
+  ECDSA_SECP384R1_SHA384 = 0x0503,
+  RSA_PSS_RSAE_SHA256 = 0x0804,
+  RSA_PSS_RSAE_SHA384 = 0x0805,
+  RSA_PSS_RSAE_SHA512 = 0x0806,
+}
+
+/** RFC 8446 §6 AlertDescription. */
+export const enum Alert {
+  CLOSE_NOTIFY = 0,
+  UNEXPECTED_MESSAGE = 10,
+  BAD_RECORD_MAC = 20,
+  RECORD_OVERFLOW = 22,
+  HANDSHAKE_FAILURE = 40,
+  BAD_CERTIFICATE = 42,
+  ILLEGAL_PARAMETER = 47,
+  DECODE_ERROR = 50,
+  DECRYPT_ERROR = 51,
+  PROTOCOL_VERSION = 70,
+  INSUFFICIENT_SECURITY = 71,
+  INTERNAL_ERROR = 80,
+  INAPPROPRIATE_FALLBACK = 86,
+  USER_CANCELED = 90,
+  MISSING_EXTENSION = 109,
+  UNSUPPORTED_EXTENSION = 110,
+  UNRECOGNIZED_NAME = 112,
+  NO_APPLICATION_PROTOCOL = 120,
+}
+
+/** Why the engine failed (Info.ERROR): a precise kind for logs, beside the alert the peer saw. */
+export const enum ErrorCode {
+  NONE = 0,
+  // Configuration and host misuse
+  BAD_CONFIG = 1,
+  BAD_CERTIFICATE_INPUT = 2,
+  BAD_KEY_OP_RESULT = 3,
+  KEY_OP_FAILED = 4,
+  CALL_OUT_OF_ORDER = 5,
+  // Record layer
+  RECORD_OVERFLOW = 20,
+  BAD_RECORD_TYPE = 21,
+  BAD_RECORD_VERSION = 22,
+  BAD_RECORD_MAC = 23,
+  EMPTY_RECORD = 24,
+  UNEXPECTED_CHANGE_CIPHER_SPEC = 25,
+  INTERLEAVED_HANDSHAKE = 26,
+  // Handshake
+  DECODE_ERROR = 40,
+  UNEXPECTED_MESSAGE = 41,
+  NO_COMMON_VERSION = 42,
+  NO_COMMON_CIPHER_SUITE = 43,
+  NO_COMMON_GROUP = 44,
+  NO_COMMON_SIGNATURE_SCHEME = 45,
+  NO_COMMON_ALPN = 46,
+  BAD_KEY_SHARE = 47,
+  BAD_COMPRESSION = 48,
+  DUPLICATE_EXTENSION = 49,
+  MISSING_EXTENSION = 50,
+  ILLEGAL_PARAMETER = 51,
+  BAD_FINISHED = 52,
+  HANDSHAKE_MESSAGE_TOO_LARGE = 53,
+  TOO_MANY_KEY_UPDATES = 54,
+  // Alerts
+  PEER_ALERT = 60,
+}
