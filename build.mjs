@@ -18,7 +18,7 @@
 // as bytes, so nothing reads the build directory at run time.
 import asc from "assemblyscript/asc";
 import * as esbuild from "esbuild";
-import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 
 const argv = process.argv.slice(2);
@@ -92,6 +92,17 @@ async function bundle() {
     // esbuild's ESM output for node needs `require` for the CommonJS dependencies.
     banner: { js: "import { createRequire as __tlsboxRequire } from 'node:module'; const require = __tlsboxRequire(import.meta.url);" },
   };
+  // The program: one bundle for every role (supervisor, worker, key server are selected by
+  // arguments), so the single executable and `node dist/tlsbox.mjs` behave the same.
+  if (existsSync("src/cli.ts") && (testFilter === undefined || moduleNames.includes("engine"))) {
+    await esbuild.build({
+      ...common,
+      entryPoints: ["src/cli.ts"],
+      outfile: `${outDir === resolve("build") ? "dist" : outDir}/tlsbox.mjs`,
+      banner: { js: "#!/usr/bin/env node\n" + common.banner.js },
+    });
+    log(`  bundle src/cli.ts -> ${outDir === resolve("build") ? "dist" : relative(process.cwd(), outDir)}/tlsbox.mjs`);
+  }
   const tests = [...findFiles("test", ".test.ts"), ...findFiles("test", ".bench.ts")]
     .filter((path) => testFilter === undefined || path.includes(testFilter));
   await esbuild.build({ ...common, entryPoints: tests, outdir: `${outDir}/test`, outbase: "test" });
