@@ -17,6 +17,8 @@
 // The host, the tests and the benchmarks are bundled by esbuild with the .wasm files embedded
 // as bytes, so nothing reads the build directory at run time.
 import asc from "assemblyscript/asc";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, chmodSync } from "node:fs";
 import * as esbuild from "esbuild";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
@@ -109,6 +111,40 @@ async function bundle() {
   log(`  bundle ${tests.length} test and benchmark files -> ${relative(process.cwd(), outDir)}/test/`);
 }
 
+/**
+ * dist/tlsbox: the single executable (Node's single-executable-application support). The program
+ * is bundled again as one CommonJS file with every dependency inside (a single executable can
+ * require only Node's builtin modules), turned into a blob by Node, and injected into a copy of
+ * the node binary with postject. It runs with no Node.js and no node_modules beside it.
+ */
+async function buildSingleExecutable() {
+  const main = join(outDir, "tlsbox.sea.cjs");
+  await esbuild.build({
+    entryPoints: ["src/cli.ts"],
+    outfile: main,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    loader: { ".wasm": "binary" },
+    plugins: [buildDirPlugin],
+    logLevel: "error",
+  });
+  const seaConfig = join(outDir, "sea-config.json");
+  const blob = join(outDir, "tlsbox.sea.blob");
+  writeFileSync(seaConfig, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true }));
+  execFileSync(process.execPath, ["--experimental-sea-config", seaConfig], { stdio: "ignore" });
+  mkdirSync("dist", { recursive: true });
+  const exe = "dist/tlsbox";
+  copyFileSync(process.execPath, exe);
+  chmodSync(exe, 0o755);
+  execFileSync(process.execPath, [
+    "node_modules/postject/dist/cli.js", exe, "NODE_SEA_BLOB", blob,
+    "--sentinel-fuse", "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2",
+  ], { stdio: "ignore" });
+  log(`  single executable -> ${exe}`);
+}
+
 // Sources import modules as "../../build/NAME.wasm"; this points those imports at the output
 // directory of this build, so a private build (--out) embeds its own modules.
 const buildDirPlugin = {
@@ -138,4 +174,5 @@ for (const mod of modules) {
   for (const variant of Object.keys(VARIANTS)) await compileModule(mod, variant);
 }
 await bundle();
+if (existsSync("src/cli.ts") && outDir === resolve("build") && testFilter === undefined) await buildSingleExecutable();
 log(`  done (${relative(process.cwd(), outDir) || "."}/)`);
