@@ -7,7 +7,8 @@
 // Set-up
 //   tlsbox_abi_version(): i32                   == ABI_VERSION, else the host refuses the module
 //   tls_config_ptr(): usize, tls_config_capacity(): i32
-//   tls_configure(len): i32                     reads the policy blob (layout below); ErrorCode (0 = ok)
+//   tls_configure(len): i32                     reads the policy blob (layout below); ErrorCode (0 = ok);
+//                                               once per instance; nothing is received before it
 // Records from the client (network → engine)
 //   tls_recv_ptr(): usize, tls_recv_window(): i32   where, and how many bytes, the host may write now
 //   tls_recv(len): i32                          processes them; returns the Status flags
@@ -19,15 +20,19 @@
 //   tls_app_out_ack(n): i32                     returns Status
 // Plaintext from the backend (backend → engine)
 //   tls_app_in_ptr(): usize, tls_app_in_window(): i32   0 while the send buffer is full (backpressure)
-//   tls_app_in(len): i32                        encrypts into records; returns Status
+//   tls_app_in(len): i32                        encrypts the len bytes (≤ window) as one record, in place;
+//                                               call tls_app_in_ptr right before writing: the pointer is
+//                                               valid only until the next other call; returns Status
 // Certificate (after Status.WANT_CERT: the engine parsed the ClientHello; the host picks by SNI)
 //   tls_cert_ptr(): usize, tls_cert_capacity(): i32
-//   tls_set_certificate(len, keyKind): i32      chain as repeated [u24 length][DER], leaf first; KeyKind
+//   tls_set_certificate(len, keyKind): i32      chain as repeated [u24 length][DER], leaf first; KeyKind;
+//                                               returns Status. len 0 = no certificate for this name
+//                                               (the engine sends unrecognized_name, RFC 6066 §3)
 // Private-key operation (after the engine called the import tls_host.key_op_request and the status
 // has WANT_KEY_OP)
 //   tls_keyop_ptr(): usize, tls_keyop_capacity(): i32
 //   tls_keyop_done(len): i32                    the signature is at tls_keyop_ptr; len 0 = the host
-//                                               failed it (the engine sends internal_error)
+//                                               failed it (the engine sends internal_error); returns Status
 // Shutdown and status
 //   tls_close(): i32                            the backend closed: queue close_notify
 //   tls_status(): i32                           Status flags
@@ -51,6 +56,8 @@
 //       server preference order (empty: ALPN not negotiated)
 //   u32 max early data to skip (bytes of rejected 0-RTT records skipped, RFC 8446 §4.2.10)
 //   u8  max KeyUpdates a peer may send in a row without application data in between
+//   u32 records sent under one write key before the engine sends a KeyUpdate and rekeys
+//       (1 ..= 2^24; RFC 8446 §5.5 limits AES-GCM to 2^24.5 records per key)
 
 export const enum Abi {
   VERSION = 1,
@@ -174,6 +181,10 @@ export const enum ErrorCode {
   BAD_KEY_OP_RESULT = 3,
   KEY_OP_FAILED = 4,
   CALL_OUT_OF_ORDER = 5,
+  /** The send buffer could not take what the engine had to send (the host did not drain it). */
+  SEND_BUFFER_FULL = 6,
+  /** The host has no certificate for the client's server_name (tls_set_certificate with len 0). */
+  NO_CERTIFICATE = 7,
   // Record layer
   RECORD_OVERFLOW = 20,
   BAD_RECORD_TYPE = 21,

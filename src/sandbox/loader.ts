@@ -136,7 +136,7 @@ export class SandboxFactory {
       if (sandbox === undefined) throw new SandboxError("BAD_MODULE", "sandbox called the host before instantiation finished");
       return sandbox;
     };
-    const hostFunctions = this.host.bind(current);
+    const hostFunctions = withUnboundStubs(this.module, this.host.bind(current));
     if (this.wasi === "wasmer") {
       const wasi = new WASI({ args: [], env: {} });
       const offered = wasi.getImports(this.module) as Record<string, Record<string, unknown>>;
@@ -209,6 +209,23 @@ export function disallowedImports(module: WebAssembly.Module): string[] {
   return WebAssembly.Module.imports(module)
     .filter((i) => !(i.kind === "function" && ((i.module === "wasi_snapshot_preview1" && ALLOWED_WASI_IMPORTS.includes(i.name)) || i.module === HOST_IMPORT_MODULE)))
     .map((i) => `${i.module}.${i.name}`);
+}
+
+/**
+ * Every `tls_host` import the module declares must be linked. One the host did not supply (a
+ * factory made without a host, as in loader tests) gets a stub that throws if it is ever called:
+ * the call traps the instance and ends that one sandbox, rather than silently doing nothing.
+ */
+function withUnboundStubs(module: WebAssembly.Module, supplied: HostFunctions): HostFunctions {
+  const linked: HostFunctions = { ...supplied };
+  for (const i of WebAssembly.Module.imports(module)) {
+    if (i.module === HOST_IMPORT_MODULE && !(i.name in linked)) {
+      linked[i.name] = () => {
+        throw new SandboxError("BAD_MODULE", `the sandbox called ${HOST_IMPORT_MODULE}.${i.name}, which this host does not provide`);
+      };
+    }
+  }
+  return linked;
 }
 
 function memoryOf(instance: WebAssembly.Instance): WebAssembly.Memory {

@@ -6,7 +6,7 @@ import { disallowedImports, SandboxError, SandboxFactory } from "../../src/sandb
 import { ENGINE_MODULES } from "../../src/sandbox/modules";
 
 /** Exactly what engine.wasm may import, as "module.name". */
-const ENGINE_ALLOW_LIST = ["wasi_snapshot_preview1.random_get"];
+const ENGINE_ALLOW_LIST = ["wasi_snapshot_preview1.random_get", "tls_host.key_op_request"];
 
 const test = suite("sandbox imports");
 

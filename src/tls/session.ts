@@ -1,0 +1,482 @@
+// A TLS 1.3 server connection whose engine runs in its own sandbox (DESIGN.md). The session moves
+// bytes between the caller and the engine's buffers, answers the engine's two questions (which
+// certificate for this SNI, and a CertificateVerify signature) asynchronously, and checks every
+// signature against the certificate's public key before the engine may send it (a faulty
+// RSA-CRT signature leaks the key; s2n's strict async-pkey mode does the same check).
+//
+// Everything coming out of the sandbox is untrusted: pointers and lengths go through
+// Sandbox.region (bounds-checked), and a trap or any exception while calling in fails this
+// session only, as a typed error. No method of TlsSession throws.
+import { constants, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { Abi, Alert, ErrorCode, Info, KeyKind, KeyOp, SignatureScheme, Status } from "../../wasm/abi";
+import { Sandbox, SandboxFactory, type RandomSource, type SandboxHost, type WasiProvider } from "../sandbox/loader";
+import { encodePolicy, type TlsPolicy } from "./policy";
+
+export { encodePolicy, DEFAULT_POLICY, PolicyError, type TlsPolicy } from "./policy";
+
+/** Why a session failed. */
+export type TlsErrorCode =
+  /** The engine trapped or misbehaved at the boundary (out-of-bounds region, bad ABI version). */
+  | "SANDBOX_FAULT"
+  /** The policy was refused by the engine. */
+  | "BAD_POLICY"
+  /** The engine ended the handshake or connection with an alert (see engineError, alertSent). */
+  | "PROTOCOL"
+  /** The client sent a fatal alert (see alertReceived). */
+  | "PEER_ALERT"
+  /** The certificate callback returned nothing, threw, or returned an unusable chain. */
+  | "NO_CERTIFICATE"
+  /** The signing callback failed or the engine asked for an operation it should not. */
+  | "KEY_OP_FAILED"
+  /** The signature did not verify against the certificate's public key: never sent. */
+  | "BAD_SIGNATURE";
+
+export class TlsSessionError extends Error {
+  constructor(
+    readonly code: TlsErrorCode,
+    message: string,
+    /** ErrorCode from the engine (wasm/abi.ts), if it reported one. */
+    readonly engineError: number = 0,
+  ) {
+    super(message);
+    this.name = "TlsSessionError";
+  }
+}
+
+/** The certificate for a connection, chosen by the host after it saw the SNI. */
+export interface CertificateChoice {
+  /** DER certificates, leaf first. */
+  chain: readonly Uint8Array[];
+  keyKind: KeyKind;
+  /** The leaf's public key: every signature is verified against it before use. */
+  publicKey: KeyObject;
+  /** Signs a TLS 1.3 server CertificateVerify: the signer builds the signed content from the hash. */
+  sign(scheme: SignatureScheme, transcriptHash: Uint8Array): Promise<Uint8Array>;
+}
+
+export type CertificateSelector = (sni: string | null, clientKeyKinds: number) => CertificateChoice | null | Promise<CertificateChoice | null>;
+
+export interface TlsSessionStatus {
+  handshakeDone: boolean;
+  peerClosed: boolean;
+  localClosed: boolean;
+  failed: boolean;
+  sni: string | null;
+  alpn: string | null;
+  version: number;
+  cipherSuite: number;
+  group: number;
+  signatureScheme: number;
+  helloRetry: boolean;
+  alertSent: number | null;
+  alertReceived: number | null;
+  engineError: number;
+  error: TlsSessionError | null;
+}
+
+type Fn = (...args: number[]) => number;
+
+const sessions = new WeakMap<Sandbox, TlsSession>();
+
+/** Binds tls_host.key_op_request of each instance to the session that owns it. */
+const TLS_HOST: SandboxHost = {
+  bind: (current) => ({
+    key_op_request(op: number, scheme: number, ptr: number, len: number): void {
+      // Called from inside the engine: never throw back into it.
+      try {
+        sessions.get(current())?.keyOpRequested(op, scheme, ptr, len);
+      } catch {
+        // The session records its own failures; nothing else to do here.
+      }
+    },
+  }),
+};
+
+/** A factory for engine instances whose key-operation import reaches their session. */
+export function createTlsSandboxFactory(
+  wasm: BufferSource,
+  options: { wasi?: WasiProvider; random?: RandomSource } = {},
+): Promise<SandboxFactory> {
+  return SandboxFactory.create(wasm, { ...options, host: TLS_HOST });
+}
+
+/** RFC 8446 §4.4.3: 64 spaces, the context string, a zero byte, then the transcript hash. */
+export function certificateVerifyContent(transcriptHash: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.alloc(64, 0x20), Buffer.from("TLS 1.3, server CertificateVerify", "latin1"), Buffer.from([0]), transcriptHash]);
+}
+
+const SCHEME_HASH: Record<number, { hash: string; len: number; kind: KeyKind }> = {
+  [SignatureScheme.RSA_PSS_RSAE_SHA256]: { hash: "sha256", len: 32, kind: KeyKind.RSA },
+  [SignatureScheme.RSA_PSS_RSAE_SHA384]: { hash: "sha384", len: 48, kind: KeyKind.RSA },
+  [SignatureScheme.RSA_PSS_RSAE_SHA512]: { hash: "sha512", len: 64, kind: KeyKind.RSA },
+  [SignatureScheme.ECDSA_SECP256R1_SHA256]: { hash: "sha256", len: 32, kind: KeyKind.ECDSA_P256 },
+  [SignatureScheme.ECDSA_SECP384R1_SHA384]: { hash: "sha384", len: 48, kind: KeyKind.ECDSA_P384 },
+};
+
+/** Verifies a CertificateVerify signature with node:crypto (RSA-PSS salt = hash length, RFC 8446 §4.2.3). */
+export function verifyCertificateVerify(publicKey: KeyObject, scheme: SignatureScheme, transcriptHash: Uint8Array, signature: Uint8Array): boolean {
+  const info = SCHEME_HASH[scheme];
+  if (info === undefined) return false;
+  const content = certificateVerifyContent(transcriptHash);
+  try {
+    if (info.kind === KeyKind.RSA) {
+      return cryptoVerify(info.hash, content, { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: info.len }, signature);
+    }
+    return cryptoVerify(info.hash, content, { key: publicKey, dsaEncoding: "der" }, signature);
+  } catch {
+    return false;
+  }
+}
+
+export class TlsSession {
+  /** Called after asynchronous progress (certificate chosen, signature added): pull again. */
+  onUpdate: (() => void) | null = null;
+
+  private readonly x: Record<string, Fn>;
+  private readonly inQueue: Uint8Array[] = [];
+  private readonly plainInQueue: Uint8Array[] = [];
+  private readonly outQueue: Uint8Array[] = [];
+  private readonly plainOutQueue: Uint8Array[] = [];
+  private statusBits = 0;
+  private err: TlsSessionError | null = null;
+  private certRequested = false;
+  private choice: CertificateChoice | null = null;
+  private keyOp: { op: number; scheme: number; hash: Uint8Array } | null = null;
+  private closeRequested = false;
+  private pumping = false;
+  private disposed = false;
+  /** The sandbox trapped or broke the ABI: never call into it again. */
+  private faulted = false;
+
+  constructor(
+    private readonly sandbox: Sandbox,
+    policy: Partial<TlsPolicy>,
+    private readonly selectCertificate: CertificateSelector,
+  ) {
+    this.x = sandbox.exports as unknown as Record<string, Fn>;
+    sessions.set(sandbox, this);
+    this.guard(() => {
+      if (this.x.tlsbox_abi_version() !== Abi.VERSION) {
+        this.setError(new TlsSessionError("SANDBOX_FAULT", "engine ABI version mismatch"));
+        this.faulted = true;
+        return;
+      }
+      const blob = encodePolicy(policy);
+      if (blob.length > this.x.tls_config_capacity()) {
+        this.setError(new TlsSessionError("BAD_POLICY", "policy larger than the engine's buffer"));
+        this.faulted = true;
+        return;
+      }
+      this.sandbox.region(this.x.tls_config_ptr(), blob.length).set(blob);
+      const code = this.x.tls_configure(blob.length);
+      if (code !== ErrorCode.NONE) {
+        this.setError(new TlsSessionError("BAD_POLICY", `engine refused the policy (error ${code})`, code));
+        this.faulted = true;
+      }
+    });
+  }
+
+  // ---- The caller's side -------------------------------------------------------------------
+
+  /** Bytes received from the client. */
+  receive(data: Uint8Array): void {
+    if (this.faulted || data.length === 0) return;
+    this.inQueue.push(data.slice());
+    this.pump();
+  }
+
+  /** Bytes to send to the client (empty when none). */
+  takeOutgoing(): Uint8Array {
+    return concat(this.outQueue.splice(0));
+  }
+
+  /** Plaintext from the backend, to be encrypted once the handshake is done. */
+  write(plaintext: Uint8Array): void {
+    if (this.faulted || this.closeRequested || plaintext.length === 0) return;
+    this.plainInQueue.push(plaintext.slice());
+    this.pump();
+  }
+
+  /** Plaintext received from the client (empty when none). */
+  read(): Uint8Array {
+    return concat(this.plainOutQueue.splice(0));
+  }
+
+  /** The backend is done sending: close_notify after the queued plaintext. */
+  close(): void {
+    this.closeRequested = true;
+    this.pump();
+  }
+
+  /** Bytes received but not yet taken by the engine (to pause reading the socket). */
+  get receiveBacklog(): number {
+    return this.inQueue.reduce((n, b) => n + b.length, 0);
+  }
+
+  get error(): TlsSessionError | null {
+    return this.err;
+  }
+
+  get status(): TlsSessionStatus {
+    const s = this.statusBits;
+    const info = (field: Info): number => (this.faulted ? 0 : this.guard(() => this.x.tls_info(field)) ?? 0);
+    const alertSent = info(Info.ALERT_SENT);
+    const alertReceived = info(Info.ALERT_RECEIVED);
+    return {
+      handshakeDone: (s & Status.HANDSHAKE_DONE) !== 0,
+      peerClosed: (s & Status.PEER_CLOSED) !== 0,
+      localClosed: (s & Status.LOCAL_CLOSED) !== 0,
+      failed: (s & Status.FAILED) !== 0 || this.err !== null,
+      sni: this.readName(this.x.tls_sni_ptr, Info.SNI_LENGTH),
+      alpn: this.readName(this.x.tls_alpn_ptr, Info.ALPN_LENGTH),
+      version: info(Info.VERSION),
+      cipherSuite: info(Info.CIPHER_SUITE),
+      group: info(Info.GROUP),
+      signatureScheme: info(Info.SIGNATURE_SCHEME),
+      helloRetry: info(Info.HELLO_RETRY) === 1,
+      alertSent: alertSent >= 0 && alertSent <= 255 ? alertSent : null,
+      alertReceived: alertReceived >= 0 && alertReceived <= 255 ? alertReceived : null,
+      engineError: info(Info.ERROR),
+      error: this.err,
+    };
+  }
+
+  /** Releases the sandbox. */
+  dispose(): void {
+    this.disposed = true;
+    sessions.delete(this.sandbox);
+    this.sandbox.dispose();
+  }
+
+  // ---- Moving bytes ----------------------------------------------------------------------------
+
+  /** Moves everything that can move, until nothing does. */
+  private pump(): void {
+    if (this.pumping || this.disposed || this.faulted) return;
+    this.pumping = true;
+    try {
+      let moved = true;
+      while (moved) {
+        moved = false;
+        this.statusBits = this.x.tls_status();
+        // Network → engine
+        while (this.inQueue.length > 0) {
+          const window = this.x.tls_recv_window();
+          if (window <= 0) break;
+          const chunk = this.inQueue[0];
+          const n = Math.min(window, chunk.length);
+          this.sandbox.region(this.x.tls_recv_ptr(), n).set(chunk.subarray(0, n));
+          if (n === chunk.length) this.inQueue.shift();
+          else this.inQueue[0] = chunk.subarray(n);
+          this.statusBits = this.x.tls_recv(n);
+          moved = true;
+        }
+        // Engine → network
+        const pending = this.x.tls_send_pending();
+        if (pending > 0) {
+          this.outQueue.push(this.sandbox.copyOut(this.x.tls_send_ptr(), pending));
+          this.statusBits = this.x.tls_send_ack(pending);
+          moved = true;
+        }
+        // Engine → backend
+        const plain = this.x.tls_app_out_pending();
+        if (plain > 0) {
+          this.plainOutQueue.push(this.sandbox.copyOut(this.x.tls_app_out_ptr(), plain));
+          this.statusBits = this.x.tls_app_out_ack(plain);
+          moved = true;
+        }
+        // Backend → engine
+        while (this.plainInQueue.length > 0) {
+          const window = this.x.tls_app_in_window();
+          if (window <= 0) break;
+          const ptr = this.x.tls_app_in_ptr();
+          const chunk = this.plainInQueue[0];
+          const n = Math.min(window, chunk.length);
+          this.sandbox.region(ptr, n).set(chunk.subarray(0, n));
+          if (n === chunk.length) this.plainInQueue.shift();
+          else this.plainInQueue[0] = chunk.subarray(n);
+          this.statusBits = this.x.tls_app_in(n);
+          moved = true;
+        }
+        if (this.closeRequested && this.plainInQueue.length === 0 && (this.statusBits & Status.LOCAL_CLOSED) === 0 &&
+            (this.statusBits & (Status.HANDSHAKE_DONE | Status.FAILED)) !== 0) {
+          this.statusBits = this.x.tls_close();
+          moved = true;
+        }
+        if ((this.statusBits & Status.WANT_CERT) !== 0 && !this.certRequested) {
+          this.certRequested = true;
+          this.chooseCertificate();
+        }
+      }
+      this.statusBits = this.x.tls_status();
+      if ((this.statusBits & Status.FAILED) !== 0 && this.err === null) this.noteEngineFailure();
+    } catch (e) {
+      this.fault(e);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private noteEngineFailure(): void {
+    const code = this.x.tls_info(Info.ERROR);
+    const received = this.x.tls_info(Info.ALERT_RECEIVED);
+    if (code === ErrorCode.PEER_ALERT) {
+      this.err = new TlsSessionError("PEER_ALERT", `client sent alert ${received}`, code);
+    } else {
+      const sent = this.x.tls_info(Info.ALERT_SENT);
+      this.err = new TlsSessionError("PROTOCOL", `engine failed: error ${code}, alert ${sent}`, code);
+    }
+  }
+
+  // ---- The engine's questions -----------------------------------------------------------------
+
+  private chooseCertificate(): void {
+    const sni = this.readName(this.x.tls_sni_ptr, Info.SNI_LENGTH);
+    const kinds = this.x.tls_info(Info.CLIENT_KEY_KINDS);
+    let answer: CertificateChoice | null | Promise<CertificateChoice | null>;
+    try {
+      answer = this.selectCertificate(sni, kinds);
+    } catch {
+      answer = null;
+    }
+    Promise.resolve(answer).then(
+      (choice) => this.resume(() => this.installCertificate(choice)),
+      () => this.resume(() => this.installCertificate(null)),
+    );
+  }
+
+  private installCertificate(choice: CertificateChoice | null): void {
+    if (choice === null || choice.chain.length === 0) {
+      this.x.tls_set_certificate(0, 0);
+      this.setError(new TlsSessionError("NO_CERTIFICATE", "no certificate for this connection", ErrorCode.NO_CERTIFICATE));
+      return;
+    }
+    const total = choice.chain.reduce((n, c) => n + 3 + c.length, 0);
+    if (total > this.x.tls_cert_capacity() || choice.chain.some((c) => c.length === 0 || c.length > 0xffffff)) {
+      this.x.tls_set_certificate(0, 0);
+      this.setError(new TlsSessionError("NO_CERTIFICATE", `certificate chain of ${total} bytes does not fit the engine`));
+      return;
+    }
+    const region = this.sandbox.region(this.x.tls_cert_ptr(), total);
+    let off = 0;
+    for (const der of choice.chain) {
+      region[off] = der.length >>> 16;
+      region[off + 1] = (der.length >>> 8) & 255;
+      region[off + 2] = der.length & 255;
+      region.set(der, off + 3);
+      off += 3 + der.length;
+    }
+    this.choice = choice;
+    // The engine calls key_op_request from inside this call (keyOpRequested records it).
+    this.statusBits = this.x.tls_set_certificate(total, choice.keyKind);
+    const request = this.keyOp;
+    if ((this.statusBits & Status.WANT_KEY_OP) !== 0) {
+      if (request === null) {
+        this.x.tls_keyop_done(0);
+        this.setError(new TlsSessionError("KEY_OP_FAILED", "engine wants a key operation it never requested"));
+        return;
+      }
+      this.sign(choice, request);
+    }
+  }
+
+  /** The import: the engine asks for a signature over a transcript hash. Only records it. */
+  keyOpRequested(op: number, scheme: number, ptr: number, len: number): void {
+    if (this.keyOp !== null || this.choice === null) return;
+    const info = SCHEME_HASH[scheme];
+    if (op !== KeyOp.SIGN_TLS13_SERVER_CERT_VERIFY || info === undefined || info.kind !== this.choice.keyKind || !(len === 32 || len === 48 || len === 64)) {
+      return;
+    }
+    this.keyOp = { op, scheme, hash: this.sandbox.copyOut(ptr, len) };
+  }
+
+  private sign(choice: CertificateChoice, request: { scheme: number; hash: Uint8Array }): void {
+    let promise: Promise<Uint8Array>;
+    try {
+      promise = Promise.resolve(choice.sign(request.scheme, request.hash));
+    } catch (e) {
+      promise = Promise.reject(e);
+    }
+    promise.then(
+      (signature) => this.resume(() => this.finishKeyOp(choice, request, signature)),
+      (e) => this.resume(() => {
+        this.x.tls_keyop_done(0);
+        this.setError(new TlsSessionError("KEY_OP_FAILED", `signing failed: ${e instanceof Error ? e.message : String(e)}`));
+      }),
+    );
+  }
+
+  private finishKeyOp(choice: CertificateChoice, request: { scheme: number; hash: Uint8Array }, signature: Uint8Array): void {
+    if (!(signature instanceof Uint8Array) || signature.length === 0 || signature.length > this.x.tls_keyop_capacity() ||
+        !verifyCertificateVerify(choice.publicKey, request.scheme, request.hash, signature)) {
+      this.x.tls_keyop_done(0);
+      this.setError(new TlsSessionError("BAD_SIGNATURE", "the signature does not verify against the certificate; not sent"));
+      return;
+    }
+    this.sandbox.region(this.x.tls_keyop_ptr(), signature.length).set(signature);
+    this.statusBits = this.x.tls_keyop_done(signature.length);
+  }
+
+  /** Runs an asynchronous continuation against the engine, then pumps and tells the caller. */
+  private resume(step: () => void): void {
+    if (this.disposed) return;
+    if (!this.faulted) this.guard(step);
+    // Whatever happened, flush what the engine queued (an alert, or the server flight).
+    this.pump();
+    this.onUpdate?.();
+  }
+
+  // ---- Helpers -----------------------------------------------------------------------------------
+
+  private readName(ptrFn: Fn, lengthField: Info): string | null {
+    if (this.faulted) return null;
+    return this.guard(() => {
+      const len = this.x.tls_info(lengthField);
+      if (len <= 0 || len > 255) return null;
+      return Buffer.from(this.sandbox.region(ptrFn(), len)).toString("latin1");
+    }) ?? null;
+  }
+
+  /** Calls into the sandbox; a trap or any exception fails this session only. */
+  private guard<T>(f: () => T): T | undefined {
+    try {
+      return f();
+    } catch (e) {
+      this.fault(e);
+      return undefined;
+    }
+  }
+
+  /** A trap (WebAssembly.RuntimeError) or an out-of-bounds region: this session is over. */
+  private fault(e: unknown): void {
+    this.faulted = true;
+    const what = e instanceof WebAssembly.RuntimeError ? "trap" : "fault";
+    this.err = new TlsSessionError("SANDBOX_FAULT", `engine ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  /** True once the session can make no more progress: failed, faulted, or closed both ways. */
+  get finished(): boolean {
+    const s = this.statusBits;
+    return this.faulted || (s & Status.FAILED) !== 0 || ((s & Status.PEER_CLOSED) !== 0 && (s & Status.LOCAL_CLOSED) !== 0);
+  }
+
+  private setError(e: TlsSessionError): void {
+    if (this.err === null) this.err = e;
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** Alert numbers by name, for messages and tests. */
+export const ALERT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries({
+    close_notify: Alert.CLOSE_NOTIFY, unexpected_message: Alert.UNEXPECTED_MESSAGE, bad_record_mac: Alert.BAD_RECORD_MAC,
+    record_overflow: Alert.RECORD_OVERFLOW, handshake_failure: Alert.HANDSHAKE_FAILURE, illegal_parameter: Alert.ILLEGAL_PARAMETER,
+    decode_error: Alert.DECODE_ERROR, decrypt_error: Alert.DECRYPT_ERROR, protocol_version: Alert.PROTOCOL_VERSION,
+    internal_error: Alert.INTERNAL_ERROR, missing_extension: Alert.MISSING_EXTENSION, unrecognized_name: Alert.UNRECOGNIZED_NAME,
+    no_application_protocol: Alert.NO_APPLICATION_PROTOCOL,
+  }).map(([name, code]) => [code, name]),
+);
