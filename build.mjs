@@ -35,7 +35,7 @@ const log = (...args) => { if (!quiet) console.log(...args); };
 /** Every module the sandbox side ships. `pages` are 64 KiB WebAssembly pages. */
 const MODULES = [
   // The TLS engine: one fresh instance per connection.
-  { name: "engine", entry: "wasm/engine.ts", initialPages: 2, maximumPages: 16 },
+  { name: "engine", entry: "wasm/engine.ts", initialPages: 4, maximumPages: 16 },
   // The crypto primitives alone, for known-answer tests, differential tests and benchmarks.
   { name: "crypto", entry: "wasm/crypto/exports.ts", initialPages: 40, maximumPages: 64 },
 ];

@@ -17,7 +17,7 @@ import { GHASH_KEY_SIZE, ghash_key, ghash_update } from "./ghash";
 import { ctEqualBytes } from "./ct";
 
 const CTX_GHASH: usize = <usize>AES_CTX_SIZE;
-const GCM_CTX_SIZE: i32 = AES_CTX_SIZE + GHASH_KEY_SIZE;
+export const GCM_CTX_SIZE: i32 = AES_CTX_SIZE + GHASH_KEY_SIZE;
 
 // Keystream batch (secret), the GHASH state and lengths block, the computed tag (secret until
 // released), all wiped before returning.

@@ -23,7 +23,7 @@ const CTX_FILL: usize = 4;
 const CTX_TOTAL: usize = 8;
 const CTX_STATE: usize = 16;
 const CTX_BUF: usize = 80;
-const HASH_CTX_SIZE: i32 = 208;
+export const HASH_CTX_SIZE: i32 = 208;
 
 const K256 = memory.data<u32>([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

@@ -59,21 +59,21 @@ const SIG_PSS512: u32 = 4;
 const SIG_P256: u32 = 8;
 const SIG_P384: u32 = 16;
 
-// Readers, allocated once.
-const msgR = new Reader();
-const vecR = new Reader();
-const extsR = new Reader();
-const extR = new Reader();
-const listR = new Reader();
-const itemR = new Reader();
-const sharesR = new Reader();
-const alpnListR = new Reader();
-const cfgR = new Reader();
-const cfgItemR = new Reader();
+// Readers, at static addresses (unmanaged objects: nothing is allocated, nothing runs at start-up).
+const msgR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+const vecR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+const extsR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+const extR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+const listR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+const itemR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+const sharesR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+const alpnListR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+const cfgR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+const cfgItemR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
 
 // Bitmaps over u16 code points: the client's supported_groups and the groups it sent shares for.
-const groupSeen = heap.alloc(8192);
-const shareSeen = heap.alloc(8192);
+const groupSeen = memory.data(8192, 16);
+const shareSeen = memory.data(8192, 16);
 
 @inline function bitTest(map: usize, v: u32): bool {
   return (load<u8>(map + <usize>(v >> 3)) & <u8>((<u32>1) << (v & 7))) != 0;

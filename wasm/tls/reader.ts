@@ -3,9 +3,11 @@
 // read, so loops over an empty reader end), and `done()` is true only if everything parsed and
 // nothing trails. Length-prefixed vectors (RFC 8446 §3.4) become sub-readers.
 //
-// Readers are allocated once at start-up (module-level constants) and reset per use: the stub
-// runtime never frees, so parsing must not allocate.
+// Readers are unmanaged objects at static addresses (module-level constants) and are reset per
+// use: the stub runtime never frees, so parsing must not allocate.
 
+// @ts-ignore: decorator
+@unmanaged
 export class Reader {
   pos: usize = 0;
   end: usize = 0;

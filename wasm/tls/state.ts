@@ -1,8 +1,9 @@
 // The connection's state, in one place. One instance serves one connection (DESIGN.md), so the
-// state is module-level: static fields of `S`, and buffers allocated once at instantiation. The
-// stub runtime never frees, so nothing here is allocated per record or per message.
-import { hash_ctx_size } from "../crypto/sha2";
-import { gcm_ctx_size } from "../crypto/gcm";
+// state is module-level: static fields of `S`, and buffers in static memory (`memory.data`):
+// nothing is allocated, at instantiation or later, so an instance needs no start-up work and the
+// pages a connection never touches cost nothing.
+import { HASH_CTX_SIZE } from "../crypto/sha2";
+import { GCM_CTX_SIZE } from "../crypto/gcm";
 
 // ---- Sizes -----------------------------------------------------------------------------------
 
@@ -37,52 +38,52 @@ export const MAX_ALPN: i32 = 1024;
 /** The most records the policy may allow under one write key (RFC 8446 §5.5: AES-GCM's limit is 2^24.5). */
 export const MAX_REKEY_AFTER: u32 = 1 << 24;
 
-// ---- Buffers (allocated once, at instantiation) ----------------------------------------------
+// ---- Buffers (static) ------------------------------------------------------------------------
 
-export const recvBuf = heap.alloc(RECV_CAP);
-export const sendBuf = heap.alloc(SEND_CAP);
-export const hsIn = heap.alloc(HS_IN_CAP);
-export const certBuf = heap.alloc(CERT_CAP);
-export const flight = heap.alloc(FLIGHT_CAP);
-export const appOut = heap.alloc(APP_OUT_CAP);
-export const keyopBuf = heap.alloc(KEYOP_CAP);
-export const configBuf = heap.alloc(CONFIG_CAP);
-export const sniBuf = heap.alloc(MAX_SNI + 1);
-export const alpnBuf = heap.alloc(256);
-export const cfgAlpn = heap.alloc(MAX_ALPN);
-export const cfgSuites = heap.alloc(MAX_SUITES * 2);
-export const cfgGroups = heap.alloc(MAX_GROUPS * 2);
+export const recvBuf = memory.data(RECV_CAP, 16);
+export const sendBuf = memory.data(SEND_CAP, 16);
+export const hsIn = memory.data(HS_IN_CAP, 16);
+export const certBuf = memory.data(CERT_CAP, 16);
+export const flight = memory.data(FLIGHT_CAP, 16);
+export const appOut = memory.data(APP_OUT_CAP, 16);
+export const keyopBuf = memory.data(KEYOP_CAP, 16);
+export const configBuf = memory.data(CONFIG_CAP, 16);
+export const sniBuf = memory.data(MAX_SNI + 1, 16);
+export const alpnBuf = memory.data(256, 16);
+export const cfgAlpn = memory.data(MAX_ALPN, 16);
+export const cfgSuites = memory.data(MAX_SUITES * 2, 16);
+export const cfgGroups = memory.data(MAX_GROUPS * 2, 16);
 /** One bit per extension type: duplicate detection (RFC 8446 §4.2), cleared after each use. */
-export const extSeen = heap.alloc(8192);
+export const extSeen = memory.data(8192, 16);
 
 // Crypto state.
-export const transcript = heap.alloc(<usize>hash_ctx_size());
-export const hashScratch = heap.alloc(<usize>hash_ctx_size());
+export const transcript = memory.data(HASH_CTX_SIZE, 16);
+export const hashScratch = memory.data(HASH_CTX_SIZE, 16);
 /** Fingerprint of the ClientHello fields that must not change after a HelloRetryRequest (§4.1.2). */
-export const chPrint = heap.alloc(<usize>hash_ctx_size());
-export const readGcm = heap.alloc(<usize>gcm_ctx_size());
-export const writeGcm = heap.alloc(<usize>gcm_ctx_size());
-export const readKey = heap.alloc(32);
-export const writeKey = heap.alloc(32);
-export const readIv = heap.alloc(12);
-export const writeIv = heap.alloc(12);
-export const nonce = heap.alloc(12);
-export const clientSecret = heap.alloc(64);
-export const serverSecret = heap.alloc(64);
-export const hsSecret = heap.alloc(64);
-export const clientAppSecret = heap.alloc(64);
-export const serverAppSecret = heap.alloc(64);
-export const expectedFinished = heap.alloc(64);
-export const thash = heap.alloc(64);
-export const tmp64 = heap.alloc(64);
-export const tmp64b = heap.alloc(64);
-export const chPrint1 = heap.alloc(64);
-export const sessionId = heap.alloc(32);
-export const clientRandom = heap.alloc(32);
-export const clientShare = heap.alloc(65);
-export const ecdhePriv = heap.alloc(32);
-export const ecdhePub = heap.alloc(65);
-export const sharedSecret = heap.alloc(32);
+export const chPrint = memory.data(HASH_CTX_SIZE, 16);
+export const readGcm = memory.data(GCM_CTX_SIZE, 16);
+export const writeGcm = memory.data(GCM_CTX_SIZE, 16);
+export const readKey = memory.data(32, 16);
+export const writeKey = memory.data(32, 16);
+export const readIv = memory.data(12, 16);
+export const writeIv = memory.data(12, 16);
+export const nonce = memory.data(12, 16);
+export const clientSecret = memory.data(64, 16);
+export const serverSecret = memory.data(64, 16);
+export const hsSecret = memory.data(64, 16);
+export const clientAppSecret = memory.data(64, 16);
+export const serverAppSecret = memory.data(64, 16);
+export const expectedFinished = memory.data(64, 16);
+export const thash = memory.data(64, 16);
+export const tmp64 = memory.data(64, 16);
+export const tmp64b = memory.data(64, 16);
+export const chPrint1 = memory.data(64, 16);
+export const sessionId = memory.data(32, 16);
+export const clientRandom = memory.data(32, 16);
+export const clientShare = memory.data(65, 16);
+export const ecdhePriv = memory.data(32, 16);
+export const ecdhePub = memory.data(65, 16);
+export const sharedSecret = memory.data(32, 16);
 
 // ---- Phases (one per step of the handshake, rustls style) ----------------------------------
 
@@ -114,7 +115,7 @@ export class S {
   static cfgAlpnLen: i32 = 0;
   static cfgMaxEarly: u32 = 0;
   static cfgMaxKeyUpdates: u32 = 0;
-  static cfgRekeyAfter: u64 = 1 << 23;
+  static cfgRekeyAfter: u64 = 8388608; // 2^23, until the policy says otherwise
   // Outcome and errors
   static failed: bool = false;
   static alertSent: i32 = -1;
@@ -159,7 +160,7 @@ export class S {
   static writeActive: bool = false;
   static readSeq: u64 = 0;
   static writeSeq: u64 = 0;
-  static maxSendPlain: i32 = MAX_PLAINTEXT;
+  static maxSendPlain: i32 = 16384; // MAX_PLAINTEXT (a literal, so no start-up code initialises it)
   static ccsSeen: bool = false;
   static skippingEarly: bool = false;
   static earlySkipped: u32 = 0;
