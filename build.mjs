@@ -9,6 +9,8 @@
 // and bundles only the test files whose path contains PATTERN (run them with node DIR/test/...).
 //   node build.mjs --out DIR --modules engine --tests PATTERN
 // builds only the listed modules (engine, crypto).
+//   node build.mjs --fuzz              (or --modules engine-fuzz: the engine with the fuzz variants)
+// also builds the engine's `metered` and `fuzz` variants and bundles test/**/*.fuzz.ts (npm run fuzz).
 //
 // WebAssembly modules go to build/*.wasm (plus a .wat beside each, to audit what the compiler
 // emitted: grep it for `__new` to find allocations). Each module is built in two variants:
@@ -29,7 +31,10 @@ const quiet = argv.includes("--quiet");
 const outDir = resolve(option("--out") ?? "build");
 const only = option("--only")?.split(",");
 const testFilter = option("--tests");
-const moduleNames = option("--modules")?.split(",") ?? (only === undefined ? ["engine", "crypto"] : ["crypto"]);
+const requestedModules = option("--modules")?.split(",") ?? (only === undefined ? ["engine", "crypto"] : ["crypto"]);
+// The fuzz variants cost a compile each, so only a fuzzing build pays for them.
+const fuzz = argv.includes("--fuzz") || requestedModules.includes("engine-fuzz");
+const moduleNames = requestedModules.map((m) => (m === "engine-fuzz" ? "engine" : m));
 const log = (...args) => { if (!quiet) console.log(...args); };
 
 /** Every module the sandbox side ships. `pages` are 64 KiB WebAssembly pages. */
@@ -45,6 +50,20 @@ const VARIANTS = {
   checked: ["-O1", "--debug", "--uncheckedBehavior", "never"],
 };
 
+// Instrumented variants of the engine (binaryen rewrites in wasm/transforms/, loaded by asc:
+// coverage probes go in before asc's optimiser, fuel probes after it), built with --fuzz only:
+//   metered  release + fuel metering (tlsbox_set_fuel): to measure what metering costs
+//   fuzz     checked-style assertions at -O3 + fuel + coverage counters (fuzz_coverage_ptr);
+//            --memoryBase keeps the first 64 KiB free for the coverage map, so one more page.
+const FUZZ_VARIANTS = {
+  metered: { args: [...VARIANTS.release, "--transform", "./wasm/transforms/fuel.mjs"], extraPages: 0 },
+  fuzz: {
+    args: ["-O3", "--debug", "--uncheckedBehavior", "never", "--memoryBase", "65536",
+      "--transform", "./wasm/transforms/coverage.mjs", "--transform", "./wasm/transforms/fuel.mjs"],
+    extraPages: 1,
+  },
+};
+
 const COMMON = [
   "--runtime", "stub",          // one instance per connection, destroyed whole: nothing to collect
   "--enable", "simd",
@@ -53,12 +72,13 @@ const COMMON = [
 
 async function compileModule(mod, variant) {
   const out = `${outDir}/${mod.name}.${variant}`;
+  const extraPages = FUZZ_VARIANTS[variant]?.extraPages ?? 0;
   const args = [
     mod.entry, "-o", `${out}.wasm`, "-t", `${out}.wat`,
     ...COMMON,
-    ...VARIANTS[variant],
-    "--initialMemory", String(mod.initialPages),
-    "--maximumMemory", String(mod.maximumPages),
+    ...(VARIANTS[variant] ?? FUZZ_VARIANTS[variant].args),
+    "--initialMemory", String(mod.initialPages + extraPages),
+    "--maximumMemory", String(mod.maximumPages + extraPages),
   ];
   const { error, stderr } = await asc.main(args, {});
   if (error) {
@@ -105,7 +125,7 @@ async function bundle() {
     });
     log(`  bundle src/cli.ts -> ${outDir === resolve("build") ? "dist" : relative(process.cwd(), outDir)}/tlsbox.mjs`);
   }
-  const tests = [...findFiles("test", ".test.ts"), ...findFiles("test", ".bench.ts")]
+  const tests = [...findFiles("test", ".test.ts"), ...findFiles("test", ".bench.ts"), ...(fuzz ? findFiles("test", ".fuzz.ts") : [])]
     .filter((path) => testFilter === undefined || path.includes(testFilter));
   await esbuild.build({ ...common, entryPoints: tests, outdir: `${outDir}/test`, outbase: "test" });
   log(`  bundle ${tests.length} test and benchmark files -> ${relative(process.cwd(), outDir)}/test/`);
@@ -172,6 +192,7 @@ const modules = MODULES
   .map((m) => (m.name === "crypto" && only !== undefined ? { ...m, entry: partialCryptoEntry() } : m));
 for (const mod of modules) {
   for (const variant of Object.keys(VARIANTS)) await compileModule(mod, variant);
+  if (fuzz && mod.name === "engine") for (const variant of Object.keys(FUZZ_VARIANTS)) await compileModule(mod, variant);
 }
 await bundle();
 if (existsSync("src/cli.ts") && outDir === resolve("build") && testFilter === undefined) await buildSingleExecutable();
