@@ -31,8 +31,12 @@
 // Private-key operation (after the engine called the import tls_host.key_op_request and the status
 // has WANT_KEY_OP)
 //   tls_keyop_ptr(): usize, tls_keyop_capacity(): i32
-//   tls_keyop_done(len): i32                    the signature is at tls_keyop_ptr; len 0 = the host
-//                                               failed it (the engine sends internal_error); returns Status
+//   tls_keyop_done(len): i32                    the result (signature, or the 48-byte premaster of
+//                                               KeyOp.RSA_DECRYPT_PREMASTER) is at tls_keyop_ptr; len 0 =
+//                                               the host failed it (the engine sends internal_error);
+//                                               returns Status. TLS 1.2 static RSA asks for it while
+//                                               reading the client's flight (inside tls_recv), not
+//                                               inside tls_set_certificate
 // Shutdown and status
 //   tls_close(): i32                            the backend closed: queue close_notify
 //   tls_status(): i32                           Status flags
@@ -46,18 +50,29 @@
 //     then reports WANT_KEY_OP until tls_keyop_done.
 //     KeyOp.SIGN_TLS13_SERVER_CERT_VERIFY: data = the transcript hash (32 or 48 bytes); the key
 //     server builds the signed content (RFC 8446 §4.4.3) itself; scheme = SignatureScheme.
+//     KeyOp.SIGN_TLS12_SERVER_KEY_EXCHANGE: data = client_random[32] ‖ server_random[32] ‖
+//     ServerECDHParams (u8 3 named_curve ‖ u16 group ‖ u8 n ‖ point[n]); the signed content of
+//     RFC 5246 §7.4.3 / RFC 8422 §5.4 is exactly these bytes; scheme = SignatureScheme (TLS 1.2:
+//     PKCS#1 v1.5, PSS or ECDSA). The host verifies the signature before tls_keyop_done. One
+//     signature per handshake, whichever the version.
+//     KeyOp.RSA_DECRYPT_PREMASTER: data = the EncryptedPreMasterSecret (the RSA ciphertext, RFC 5246
+//     §7.4.7.1); scheme = 0; the answer at tls_keyop_ptr is always 48 bytes (the premaster, or the
+//     key server's implicit-rejection value): any other length fails the handshake.
 //
 // ## Policy blob (tls_configure), all integers big-endian
 //   u8  ABI_VERSION
-//   u8  flags                 ConfigFlag bits
-//   u8  suite count, then u16 CipherSuite each, in server preference order
+//   u8  flags                 ConfigFlag bits (0: TLS 1.3 only, client's suite order, EMS required)
+//   u8  suite count (1..16), then u16 CipherSuite each, in server preference order; TLS 1.3 and
+//       TLS 1.2 suites share the list, each version picks among its own
 //   u8  group count, then u16 NamedGroup each, in server preference order
 //   u16 ALPN length, then the ALPN protocol_name_list body (u8 length + name, repeated), in
 //       server preference order (empty: ALPN not negotiated)
 //   u32 max early data to skip (bytes of rejected 0-RTT records skipped, RFC 8446 §4.2.10)
 //   u8  max KeyUpdates a peer may send in a row without application data in between
 //   u32 records sent under one write key before the engine sends a KeyUpdate and rekeys
-//       (1 ..= 2^24; RFC 8446 §5.5 limits AES-GCM to 2^24.5 records per key)
+//       (1 ..= 2^24; RFC 8446 §5.5 limits AES-GCM to 2^24.5 records per key). TLS 1.2 cannot
+//       rekey (renegotiation is refused): an AES-GCM TLS 1.2 connection sends close_notify after
+//       2^24 records instead, whatever this value
 
 export const enum Abi {
   VERSION = 1,
@@ -95,12 +110,24 @@ export const enum KeyKind {
 /** Private-key operations the engine can request. */
 export const enum KeyOp {
   SIGN_TLS13_SERVER_CERT_VERIFY = 1,
+  /** TLS 1.2 ServerKeyExchange (ECDHE): the key server's op 2 (src/keyserver/protocol.ts). */
+  SIGN_TLS12_SERVER_KEY_EXCHANGE = 2,
+  /** TLS 1.2 static RSA: the key server's op 3; answers 48 bytes whatever the ciphertext (implicit rejection). */
+  RSA_DECRYPT_PREMASTER = 3,
 }
 
 /** Bits of the policy blob's flags byte. */
 export const enum ConfigFlag {
   /** Choose the cipher suite by the server's order rather than the client's. */
   SERVER_CIPHER_ORDER = 1 << 0,
+  /** Negotiate TLS 1.2 with clients that offer nothing newer (RFC 5246). Off: TLS 1.3 only. */
+  TLS12 = 1 << 1,
+  /** Do not negotiate TLS 1.3 (the bit is inverted so that a blob of flags 0 keeps meaning TLS 1.3). */
+  NO_TLS13 = 1 << 2,
+  /** TLS 1.2: accept clients without extended_master_secret (RFC 7627 §5.3). Off: handshake_failure. */
+  ALLOW_NO_EMS = 1 << 3,
+  /** TLS 1.2: allow the static-RSA suites of the list (legacy, no forward secrecy). Off: never chosen. */
+  STATIC_RSA = 1 << 4,
 }
 
 /** Fields of tls_info(). */
@@ -123,6 +150,10 @@ export const enum Info {
   CLIENT_KEY_KINDS = 11,
   /** Pages of linear memory in use (the instance's footprint). */
   MEMORY_PAGES = 12,
+  /** TLS 1.2: 1 if the extended master secret (RFC 7627) was negotiated. */
+  EXTENDED_MASTER_SECRET = 13,
+  /** TLS 1.2: renegotiating ClientHellos refused with a no_renegotiation warning. */
+  RENEGOTIATIONS_REFUSED = 14,
 }
 
 export const enum ProtocolVersion {
@@ -130,10 +161,32 @@ export const enum ProtocolVersion {
   TLS13 = 0x0304,
 }
 
+/**
+ * TLS 1.3 suites (RFC 8446 §B.4) and the TLS 1.2 suites the engine implements (RFC 5289 GCM,
+ * RFC 7905 ChaCha20-Poly1305). This is the source of these numbers (src/config/ciphers.ts has its
+ * own Tls12Suite copy, to be replaced by these).
+ */
 export const enum CipherSuite {
   TLS_AES_128_GCM_SHA256 = 0x1301,
   TLS_AES_256_GCM_SHA384 = 0x1302,
   TLS_CHACHA20_POLY1305_SHA256 = 0x1303,
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 = 0xc02b,
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 = 0xc02c,
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 = 0xc02f,
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 = 0xc030,
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 = 0xcca8,
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 = 0xcca9,
+  /** RFC 5288 static RSA key exchange: legacy, only with ConfigFlag.STATIC_RSA. */
+  TLS_RSA_WITH_AES_128_GCM_SHA256 = 0x009c,
+  TLS_RSA_WITH_AES_256_GCM_SHA384 = 0x009d,
+}
+
+/** Signalling suite values (never negotiated). */
+export const enum Scsv {
+  /** RFC 5746 §3.3 TLS_EMPTY_RENEGOTIATION_INFO_SCSV. */
+  EMPTY_RENEGOTIATION_INFO = 0x00ff,
+  /** RFC 7507 §2 TLS_FALLBACK_SCSV. */
+  FALLBACK = 0x5600,
 }
 
 export const enum NamedGroup {
@@ -143,6 +196,10 @@ export const enum NamedGroup {
 }
 
 export const enum SignatureScheme {
+  /** RFC 8446 §4.2.3 legacy: TLS 1.2 only (RFC 5246 §7.4.1.4.1 (sha256, rsa) etc.). */
+  RSA_PKCS1_SHA256 = 0x0401,
+  RSA_PKCS1_SHA384 = 0x0501,
+  RSA_PKCS1_SHA512 = 0x0601,
   ECDSA_SECP256R1_SHA256 = 0x0403,
   ECDSA_SECP384R1_SHA384 = 0x0503,
   RSA_PSS_RSAE_SHA256 = 0x0804,
@@ -169,6 +226,8 @@ export const enum Alert {
   MISSING_EXTENSION = 109,
   UNSUPPORTED_EXTENSION = 110,
   UNRECOGNIZED_NAME = 112,
+  /** RFC 5246 §7.2.2: always a warning; we send it to a renegotiating ClientHello. */
+  NO_RENEGOTIATION = 100,
   NO_APPLICATION_PROTOCOL = 120,
 }
 
@@ -209,6 +268,14 @@ export const enum ErrorCode {
   BAD_FINISHED = 52,
   HANDSHAKE_MESSAGE_TOO_LARGE = 53,
   TOO_MANY_KEY_UPDATES = 54,
+  /** RFC 7507 §3: TLS_FALLBACK_SCSV while the client offered less than our highest version. */
+  INAPPROPRIATE_FALLBACK = 55,
+  /** TLS 1.2 without extended_master_secret while the policy requires it (RFC 7627 §5.3). */
+  NO_EXTENDED_MASTER_SECRET = 56,
+  /** TLS 1.2 renegotiation_info not empty on the initial handshake (RFC 5746 §3.6). */
+  BAD_RENEGOTIATION_INFO = 57,
+  /** A renegotiation attempt after the limit of refusals (RFC 5246 §7.2.2, RFC 5746 §4.4). */
+  RENEGOTIATION_REFUSED = 58,
   // Alerts
   PEER_ALERT = 60,
 }

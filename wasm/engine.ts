@@ -1,4 +1,4 @@
-// The TLS engine's entry point: the sandbox ABI (wasm/abi.ts) over the TLS 1.3 server in tls/.
+// The TLS engine's entry point: the sandbox ABI (wasm/abi.ts) over the TLS 1.3 and TLS 1.2 server in tls/.
 // Every export takes and returns 32-bit integers; pointers name fixed buffers inside this
 // instance. The host is trusted to call in order but every length it passes is checked anyway.
 import { Abi, ErrorCode, Info } from "./abi";
@@ -164,6 +164,8 @@ export function tls_info(field: i32): i32 {
     case Info.HELLO_RETRY: return S.helloRetry ? 1 : 0;
     case Info.CLIENT_KEY_KINDS: return S.clientKeyKinds;
     case Info.MEMORY_PAGES: return <i32>memory.size();
+    case Info.EXTENDED_MASTER_SECRET: return S.ems ? 1 : 0;
+    case Info.RENEGOTIATIONS_REFUSED: return S.renegRefused;
   }
   return -1;
 }

@@ -8,7 +8,8 @@
 //   SIGN_TLS13_CERT_VERIFY          u64 handshake ‖ u16 scheme ‖ u8 n ‖ transcript hash[n], n ∈ {32, 48}
 //   SIGN_TLS12_SERVER_KEY_EXCHANGE  u64 handshake ‖ u16 scheme ‖ client_random[32] ‖ server_random[32]
 //                                   ‖ u16 n ‖ ServerECDHParams[n]
-//   RSA_DECRYPT_PREMASTER           u64 handshake ‖ u16 n ‖ ciphertext[n]     (reserved: NOT_IMPLEMENTED)
+//   RSA_DECRYPT_PREMASTER           u64 handshake ‖ u16 n ‖ ciphertext[n]; answer: 48 bytes, always
+//                                   (the premaster, or the implicit-rejection value: premaster.ts)
 //   PING                            nothing (key id 0)
 // The server's first frame is READY (id 0, status OK): u8 version ‖ u8 n ‖ n × (u16 key id ‖ u8 KeyKind
 // ‖ u16 bits). A server that cannot start sends id 0 with START_FAILED and exits.
@@ -35,8 +36,8 @@ export const MAX_DETAIL = 200;
  */
 export const enum Op {
   SIGN_TLS13_CERT_VERIFY = KeyOp.SIGN_TLS13_SERVER_CERT_VERIFY,
-  SIGN_TLS12_SERVER_KEY_EXCHANGE = 2,
-  RSA_DECRYPT_PREMASTER = 3,
+  SIGN_TLS12_SERVER_KEY_EXCHANGE = KeyOp.SIGN_TLS12_SERVER_KEY_EXCHANGE,
+  RSA_DECRYPT_PREMASTER = KeyOp.RSA_DECRYPT_PREMASTER,
   /** Liveness probe; answers OK with no payload. Far from the key ops so it never collides with them. */
   PING = 0x7f,
 }

@@ -25,6 +25,7 @@ import {
   verifyContent,
   type SchemeInfo,
 } from "./schemes";
+import { decryptPremaster, newRejectionSecret } from "./premaster";
 
 export interface KeyServerOptions {
   log?: (line: string) => void;
@@ -42,6 +43,8 @@ export interface KeyServerStats {
   requests: number;
   signatures: number;
   errors: number;
+  /** Op 3 answers (valid or implicitly rejected: the server does not know which, nor counts it). */
+  decryptions: number;
 }
 
 function kindName(kind: KeyKind): string {
@@ -56,7 +59,8 @@ export class KeyServer {
   private readonly window: HandshakeWindow;
   private readonly log: (line: string) => void;
   private readonly maxInFlight: number;
-  readonly stats: KeyServerStats = { requests: 0, signatures: 0, errors: 0 };
+  readonly stats: KeyServerStats = { requests: 0, signatures: 0, errors: 0, decryptions: 0 };
+  private readonly rejectionSecrets = new Map<number, Uint8Array>();
 
   constructor(private readonly keys: readonly LoadedKey[], options: KeyServerOptions = {}) {
     this.window = new HandshakeWindow(options.windowSize);
@@ -108,11 +112,29 @@ export class KeyServer {
         const content = tls12ServerKeyExchangeContent(request.clientRandom, request.serverRandom, request.params);
         return this.signOnce(request.keyId, request.handshakeId, key, info, content);
       }
-      case Op.RSA_DECRYPT_PREMASTER:
-        this.key(request.keyId);
-        // Reserved: implementing it needs implicit rejection (always 48 bytes, RFC 5246 §7.4.7.1).
-        throw new Refusal(Status.NOT_IMPLEMENTED, "RSA_DECRYPT_PREMASTER is not implemented");
+      case Op.RSA_DECRYPT_PREMASTER: {
+        const key = this.key(request.keyId);
+        if (key.kind !== KeyKind.RSA) throw new Refusal(Status.SCHEME_KEY_MISMATCH, `key ${key.keyFile} (${kindName(key.kind)}) cannot decrypt`);
+        // One private-key operation per handshake, whichever it is (handshakes.ts).
+        if (!this.window.claim(request.keyId, request.handshakeId)) {
+          throw new Refusal(Status.ALREADY_SIGNED, `handshake ${request.handshakeId} already used key ${request.keyId}`);
+        }
+        // Implicit rejection (premaster.ts): 48 bytes whatever the ciphertext holds; the answer
+        // below is the same OK frame for a valid and an invalid one.
+        this.stats.decryptions++;
+        return decryptPremaster(key.privateKey, key.bits >> 3, this.rejectionSecret(request.keyId), request.ciphertext);
+      }
     }
+  }
+
+  /** Per-key secret of the implicit rejection, made on first use; lives only in this process. */
+  private rejectionSecret(keyId: number): Uint8Array {
+    let secret = this.rejectionSecrets.get(keyId);
+    if (secret === undefined) {
+      secret = newRejectionSecret();
+      this.rejectionSecrets.set(keyId, secret);
+    }
+    return secret;
   }
 
   private key(keyId: number): LoadedKey {

@@ -1,6 +1,7 @@
-// A TLS 1.3 server connection whose engine runs in its own sandbox (DESIGN.md). The session moves
-// bytes between the caller and the engine's buffers, answers the engine's two questions (which
-// certificate for this SNI, and a CertificateVerify signature) asynchronously, and checks every
+// A TLS 1.3 (and, if the policy allows, TLS 1.2) server connection whose engine runs in its own
+// sandbox (DESIGN.md). The session moves bytes between the caller and the engine's buffers, answers
+// the engine's two questions (which certificate for this SNI, and a signature: TLS 1.3
+// CertificateVerify or TLS 1.2 ServerKeyExchange) asynchronously, and checks every
 // signature against the certificate's public key before the engine may send it (a faulty
 // RSA-CRT signature leaks the key; s2n's strict async-pkey mode does the same check).
 //
@@ -11,8 +12,9 @@ import { constants, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { Abi, Alert, ErrorCode, Info, KeyKind, KeyOp, SignatureScheme, Status } from "../../wasm/abi";
 import { Sandbox, SandboxFactory, type RandomSource, type SandboxHost, type WasiProvider } from "../sandbox/loader";
 import { encodePolicy, type TlsPolicy } from "./policy";
+import { checkServerEcdhParams } from "../keyserver/schemes";
 
-export { encodePolicy, DEFAULT_POLICY, PolicyError, type TlsPolicy } from "./policy";
+export { encodePolicy, DEFAULT_POLICY, PolicyError, TLS12_SUITES, STATIC_RSA_SUITES, type TlsPolicy } from "./policy";
 
 /** Why a session failed. */
 export type TlsErrorCode =
@@ -52,6 +54,19 @@ export interface CertificateChoice {
   publicKey: KeyObject;
   /** Signs a TLS 1.3 server CertificateVerify: the signer builds the signed content from the hash. */
   sign(scheme: SignatureScheme, transcriptHash: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Signs a TLS 1.2 ServerKeyExchange (RFC 5246 §7.4.3, RFC 8422 §5.4): the signed content is
+   * client_random ‖ server_random ‖ params, where params is one ServerECDHParams (the key server's
+   * op 2 takes exactly these fields). Without it, TLS 1.2 handshakes with this certificate fail
+   * with KEY_OP_FAILED.
+   */
+  signServerKeyExchange?(scheme: SignatureScheme, clientRandom: Uint8Array, serverRandom: Uint8Array, params: Uint8Array): Promise<Uint8Array>;
+  /**
+   * TLS 1.2 static RSA (policy `staticRsa`): decrypts an EncryptedPreMasterSecret, answering 48
+   * bytes whatever the ciphertext (the key server's op 3, implicit rejection). Nothing can be
+   * verified here: any answer that is not 48 bytes fails the handshake.
+   */
+  decryptPremaster?(ciphertext: Uint8Array): Promise<Uint8Array>;
 }
 
 export type CertificateSelector = (sni: string | null, clientKeyKinds: number) => CertificateChoice | null | Promise<CertificateChoice | null>;
@@ -72,9 +87,23 @@ export interface TlsSessionStatus {
   alertReceived: number | null;
   engineError: number;
   error: TlsSessionError | null;
+  /** TLS 1.2: the extended master secret (RFC 7627) was negotiated. */
+  extendedMasterSecret: boolean;
+  /** TLS 1.2: renegotiating ClientHellos refused with a no_renegotiation warning. */
+  renegotiationsRefused: number;
 }
 
 type Fn = (...args: number[]) => number;
+
+/** A key operation the engine requested (KeyOp 1: hash; KeyOp 2: the ServerKeyExchange fields). */
+interface KeyOpRequest {
+  op: number;
+  scheme: number;
+  hash: Uint8Array;
+  clientRandom?: Uint8Array;
+  serverRandom?: Uint8Array;
+  params?: Uint8Array;
+}
 
 const sessions = new WeakMap<Sandbox, TlsSession>();
 
@@ -105,7 +134,10 @@ export function certificateVerifyContent(transcriptHash: Uint8Array): Buffer {
   return Buffer.concat([Buffer.alloc(64, 0x20), Buffer.from("TLS 1.3, server CertificateVerify", "latin1"), Buffer.from([0]), transcriptHash]);
 }
 
-const SCHEME_HASH: Record<number, { hash: string; len: number; kind: KeyKind }> = {
+const SCHEME_HASH: Record<number, { hash: string; len: number; kind: KeyKind; pkcs1?: boolean }> = {
+  [SignatureScheme.RSA_PKCS1_SHA256]: { hash: "sha256", len: 32, kind: KeyKind.RSA, pkcs1: true },
+  [SignatureScheme.RSA_PKCS1_SHA384]: { hash: "sha384", len: 48, kind: KeyKind.RSA, pkcs1: true },
+  [SignatureScheme.RSA_PKCS1_SHA512]: { hash: "sha512", len: 64, kind: KeyKind.RSA, pkcs1: true },
   [SignatureScheme.RSA_PSS_RSAE_SHA256]: { hash: "sha256", len: 32, kind: KeyKind.RSA },
   [SignatureScheme.RSA_PSS_RSAE_SHA384]: { hash: "sha384", len: 48, kind: KeyKind.RSA },
   [SignatureScheme.RSA_PSS_RSAE_SHA512]: { hash: "sha512", len: 64, kind: KeyKind.RSA },
@@ -116,9 +148,28 @@ const SCHEME_HASH: Record<number, { hash: string; len: number; kind: KeyKind }> 
 /** Verifies a CertificateVerify signature with node:crypto (RSA-PSS salt = hash length, RFC 8446 §4.2.3). */
 export function verifyCertificateVerify(publicKey: KeyObject, scheme: SignatureScheme, transcriptHash: Uint8Array, signature: Uint8Array): boolean {
   const info = SCHEME_HASH[scheme];
+  // RFC 8446 §4.2.3: PKCS#1 v1.5 never signs a TLS 1.3 CertificateVerify.
+  if (info === undefined || info.pkcs1) return false;
+  return verifyContent(info, publicKey, certificateVerifyContent(transcriptHash), signature);
+}
+
+/** RFC 5246 §7.4.3: the content a TLS 1.2 ServerKeyExchange signature covers. */
+export function serverKeyExchangeContent(clientRandom: Uint8Array, serverRandom: Uint8Array, params: Uint8Array): Buffer {
+  return Buffer.concat([clientRandom, serverRandom, params]);
+}
+
+/** Verifies a TLS 1.2 ServerKeyExchange signature (PKCS#1 v1.5, PSS with salt = hash length, or DER ECDSA). */
+export function verifyServerKeyExchange(
+  publicKey: KeyObject, scheme: SignatureScheme, clientRandom: Uint8Array, serverRandom: Uint8Array, params: Uint8Array, signature: Uint8Array,
+): boolean {
+  const info = SCHEME_HASH[scheme];
   if (info === undefined) return false;
-  const content = certificateVerifyContent(transcriptHash);
+  return verifyContent(info, publicKey, serverKeyExchangeContent(clientRandom, serverRandom, params), signature);
+}
+
+function verifyContent(info: { hash: string; len: number; kind: KeyKind; pkcs1?: boolean }, publicKey: KeyObject, content: Uint8Array, signature: Uint8Array): boolean {
   try {
+    if (info.pkcs1) return cryptoVerify(info.hash, content, { key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);
     if (info.kind === KeyKind.RSA) {
       return cryptoVerify(info.hash, content, { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: info.len }, signature);
     }
@@ -140,8 +191,9 @@ export class TlsSession {
   private statusBits = 0;
   private err: TlsSessionError | null = null;
   private certRequested = false;
+  private keyOpStarted = false;
   private choice: CertificateChoice | null = null;
-  private keyOp: { op: number; scheme: number; hash: Uint8Array } | null = null;
+  private keyOp: KeyOpRequest | null = null;
   private closeRequested = false;
   private pumping = false;
   private disposed = false;
@@ -238,6 +290,8 @@ export class TlsSession {
       alertReceived: alertReceived >= 0 && alertReceived <= 255 ? alertReceived : null,
       engineError: info(Info.ERROR),
       error: this.err,
+      extendedMasterSecret: info(Info.EXTENDED_MASTER_SECRET) === 1,
+      renegotiationsRefused: info(Info.RENEGOTIATIONS_REFUSED),
     };
   }
 
@@ -307,6 +361,17 @@ export class TlsSession {
           this.certRequested = true;
           this.chooseCertificate();
         }
+        // TLS 1.2 static RSA: the engine asks for the premaster while reading the client's flight.
+        if ((this.statusBits & Status.WANT_KEY_OP) !== 0 && !this.keyOpStarted && this.choice !== null) {
+          this.keyOpStarted = true;
+          if (this.keyOp === null) {
+            this.statusBits = this.x.tls_keyop_done(0);
+            this.setError(new TlsSessionError("KEY_OP_FAILED", "engine wants a key operation it never validly requested"));
+          } else {
+            this.sign(this.choice, this.keyOp);
+          }
+          moved = true;
+        }
       }
       this.statusBits = this.x.tls_status();
       if ((this.statusBits & Status.FAILED) !== 0 && this.err === null) this.noteEngineFailure();
@@ -371,6 +436,7 @@ export class TlsSession {
     this.statusBits = this.x.tls_set_certificate(total, choice.keyKind);
     const request = this.keyOp;
     if ((this.statusBits & Status.WANT_KEY_OP) !== 0) {
+      this.keyOpStarted = true;
       if (request === null) {
         this.x.tls_keyop_done(0);
         this.setError(new TlsSessionError("KEY_OP_FAILED", "engine wants a key operation it never requested"));
@@ -380,20 +446,46 @@ export class TlsSession {
     }
   }
 
-  /** The import: the engine asks for a signature over a transcript hash. Only records it. */
+  /**
+   * The import: the engine asks for a signature or a premaster decryption. Only records it, after checking that the request
+   * is one the engine may make (one per handshake; the scheme suits the key; the data has the
+   * shape of its op). Anything else is ignored, and the engine's WANT_KEY_OP then fails the session.
+   */
   keyOpRequested(op: number, scheme: number, ptr: number, len: number): void {
     if (this.keyOp !== null || this.choice === null) return;
-    const info = SCHEME_HASH[scheme];
-    if (op !== KeyOp.SIGN_TLS13_SERVER_CERT_VERIFY || info === undefined || info.kind !== this.choice.keyKind || !(len === 32 || len === 48 || len === 64)) {
+    if (op === KeyOp.RSA_DECRYPT_PREMASTER) {
+      // An RSA ciphertext of 2048 to 4096 bits (the key server's key sizes).
+      if (this.choice.keyKind !== KeyKind.RSA || scheme !== 0 || len < 256 || len > 512) return;
+      this.keyOp = { op, scheme, hash: this.sandbox.copyOut(ptr, len) };
       return;
     }
-    this.keyOp = { op, scheme, hash: this.sandbox.copyOut(ptr, len) };
+    const info = SCHEME_HASH[scheme];
+    if (info === undefined || info.kind !== this.choice.keyKind) return;
+    if (op === KeyOp.SIGN_TLS13_SERVER_CERT_VERIFY) {
+      if (info.pkcs1 || !(len === 32 || len === 48 || len === 64)) return;
+      this.keyOp = { op, scheme, hash: this.sandbox.copyOut(ptr, len) };
+    } else if (op === KeyOp.SIGN_TLS12_SERVER_KEY_EXCHANGE) {
+      // client_random ‖ server_random ‖ ServerECDHParams for x25519 (4 + 32) or secp256r1 (4 + 65).
+      if (len !== 64 + 36 && len !== 64 + 69) return;
+      const data = this.sandbox.copyOut(ptr, len);
+      const params = data.subarray(64);
+      if (checkServerEcdhParams(params) !== null) return;
+      this.keyOp = { op, scheme, hash: new Uint8Array(0), clientRandom: data.slice(0, 32), serverRandom: data.slice(32, 64), params: params.slice() };
+    }
   }
 
-  private sign(choice: CertificateChoice, request: { scheme: number; hash: Uint8Array }): void {
+  private sign(choice: CertificateChoice, request: KeyOpRequest): void {
     let promise: Promise<Uint8Array>;
     try {
-      promise = Promise.resolve(choice.sign(request.scheme, request.hash));
+      if (request.op === KeyOp.RSA_DECRYPT_PREMASTER) {
+        if (choice.decryptPremaster === undefined) throw new Error("the certificate has no TLS 1.2 premaster decrypter");
+        promise = Promise.resolve(choice.decryptPremaster(request.hash));
+      } else if (request.op === KeyOp.SIGN_TLS12_SERVER_KEY_EXCHANGE) {
+        if (choice.signServerKeyExchange === undefined) throw new Error("the certificate has no TLS 1.2 ServerKeyExchange signer");
+        promise = Promise.resolve(choice.signServerKeyExchange(request.scheme, request.clientRandom!, request.serverRandom!, request.params!));
+      } else {
+        promise = Promise.resolve(choice.sign(request.scheme, request.hash));
+      }
     } catch (e) {
       promise = Promise.reject(e);
     }
@@ -406,9 +498,22 @@ export class TlsSession {
     );
   }
 
-  private finishKeyOp(choice: CertificateChoice, request: { scheme: number; hash: Uint8Array }, signature: Uint8Array): void {
-    if (!(signature instanceof Uint8Array) || signature.length === 0 || signature.length > this.x.tls_keyop_capacity() ||
-        !verifyCertificateVerify(choice.publicKey, request.scheme, request.hash, signature)) {
+  private finishKeyOp(choice: CertificateChoice, request: KeyOpRequest, signature: Uint8Array): void {
+    if (request.op === KeyOp.RSA_DECRYPT_PREMASTER) {
+      // RFC 5246 §7.4.7.1: 48 bytes, always (the key server's implicit rejection guarantees it).
+      if (!(signature instanceof Uint8Array) || signature.length !== 48) {
+        this.x.tls_keyop_done(0);
+        this.setError(new TlsSessionError("KEY_OP_FAILED", "premaster decryption did not answer 48 bytes"));
+        return;
+      }
+      this.sandbox.region(this.x.tls_keyop_ptr(), 48).set(signature);
+      this.statusBits = this.x.tls_keyop_done(48);
+      return;
+    }
+    const valid = (): boolean => request.op === KeyOp.SIGN_TLS12_SERVER_KEY_EXCHANGE
+      ? verifyServerKeyExchange(choice.publicKey, request.scheme, request.clientRandom!, request.serverRandom!, request.params!, signature)
+      : verifyCertificateVerify(choice.publicKey, request.scheme, request.hash, signature);
+    if (!(signature instanceof Uint8Array) || signature.length === 0 || signature.length > this.x.tls_keyop_capacity() || !valid()) {
       this.x.tls_keyop_done(0);
       this.setError(new TlsSessionError("BAD_SIGNATURE", "the signature does not verify against the certificate; not sent"));
       return;
@@ -477,6 +582,7 @@ export const ALERT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
     record_overflow: Alert.RECORD_OVERFLOW, handshake_failure: Alert.HANDSHAKE_FAILURE, illegal_parameter: Alert.ILLEGAL_PARAMETER,
     decode_error: Alert.DECODE_ERROR, decrypt_error: Alert.DECRYPT_ERROR, protocol_version: Alert.PROTOCOL_VERSION,
     internal_error: Alert.INTERNAL_ERROR, missing_extension: Alert.MISSING_EXTENSION, unrecognized_name: Alert.UNRECOGNIZED_NAME,
-    no_application_protocol: Alert.NO_APPLICATION_PROTOCOL,
+    no_application_protocol: Alert.NO_APPLICATION_PROTOCOL, inappropriate_fallback: Alert.INAPPROPRIATE_FALLBACK,
+    no_renegotiation: Alert.NO_RENEGOTIATION,
   }).map(([name, code]) => [code, name]),
 );

@@ -9,9 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KeyKind, SignatureScheme } from "../../wasm/abi";
 import type { SandboxFactory } from "../../src/sandbox/loader";
+import { decryptPremaster, newRejectionSecret } from "../../src/keyserver/premaster";
 import { ENGINE_MODULES, type EngineVariant } from "../../src/sandbox/modules";
 import {
-  certificateVerifyContent, createTlsSandboxFactory, TlsSession, type CertificateChoice, type CertificateSelector, type TlsPolicy,
+  certificateVerifyContent, serverKeyExchangeContent, createTlsSandboxFactory, TlsSession, type CertificateChoice, type CertificateSelector, type TlsPolicy,
 } from "../../src/tls/session";
 
 export const VARIANTS: EngineVariant[] = ["release", "checked"];
@@ -59,7 +60,22 @@ const HASH_OF: Record<number, [string, number]> = {
   [SignatureScheme.RSA_PSS_RSAE_SHA512]: ["sha512", 64],
   [SignatureScheme.ECDSA_SECP256R1_SHA256]: ["sha256", 32],
   [SignatureScheme.ECDSA_SECP384R1_SHA384]: ["sha384", 48],
+  [SignatureScheme.RSA_PKCS1_SHA256]: ["sha256", 0],
+  [SignatureScheme.RSA_PKCS1_SHA384]: ["sha384", 0],
+  [SignatureScheme.RSA_PKCS1_SHA512]: ["sha512", 0],
 };
+
+/** Signs a TLS 1.2 ServerKeyExchange as the key server's op 2 does: client_random ‖ server_random ‖ params. */
+export function signServerKeyExchange(privateKey: KeyObject, scheme: SignatureScheme, content: Uint8Array): Uint8Array {
+  const [hash, saltLength] = HASH_OF[scheme];
+  if (scheme >= 0x0804 && scheme <= 0x0806) {
+    return new Uint8Array(cryptoSign(hash, content, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }));
+  }
+  if (scheme === SignatureScheme.RSA_PKCS1_SHA256 || scheme === SignatureScheme.RSA_PKCS1_SHA384 || scheme === SignatureScheme.RSA_PKCS1_SHA512) {
+    return new Uint8Array(cryptoSign(hash, content, { key: privateKey, padding: constants.RSA_PKCS1_PADDING }));
+  }
+  return new Uint8Array(cryptoSign(hash, content, { key: privateKey, dsaEncoding: "der" }));
+}
 
 /** Signs a CertificateVerify as the key server will: content built from the hash (RFC 8446 §4.4.3). */
 export function signCertificateVerify(privateKey: KeyObject, scheme: SignatureScheme, transcriptHash: Uint8Array): Uint8Array {
@@ -71,6 +87,16 @@ export function signCertificateVerify(privateKey: KeyObject, scheme: SignatureSc
   return new Uint8Array(cryptoSign(hash, content, { key: privateKey, dsaEncoding: "der" }));
 }
 
+const rejectionSecrets = new WeakMap<TestCert, Uint8Array>();
+function rejectionSecret(cert: TestCert): Uint8Array {
+  let s = rejectionSecrets.get(cert);
+  if (s === undefined) {
+    s = newRejectionSecret();
+    rejectionSecrets.set(cert, s);
+  }
+  return s;
+}
+
 /** A certificate choice backed by a local key (the key server comes later). */
 export function choiceFor(cert: TestCert, sign?: CertificateChoice["sign"]): CertificateChoice {
   return {
@@ -78,6 +104,11 @@ export function choiceFor(cert: TestCert, sign?: CertificateChoice["sign"]): Cer
     keyKind: cert.keyKind,
     publicKey: cert.publicKey,
     sign: sign ?? (async (scheme, hash) => signCertificateVerify(cert.privateKey, scheme, hash)),
+    signServerKeyExchange: async (scheme, clientRandom, serverRandom, params) =>
+      signServerKeyExchange(cert.privateKey, scheme, serverKeyExchangeContent(clientRandom, serverRandom, params)),
+    // The key server's op 3 logic, in process (implicit rejection under a per-certificate secret).
+    decryptPremaster: async (ciphertext) => decryptPremaster(cert.privateKey, (cert.privateKey.asymmetricKeyDetails?.modulusLength ?? 0) >> 3,
+      rejectionSecret(cert), ciphertext),
   };
 }
 

@@ -4,12 +4,13 @@
 import { Alert, ErrorCode, Status } from "../abi";
 import {
   S, Phase, recvBuf, RECV_CAP, HEADER, TAG, MAX_PLAINTEXT, MAX_CIPHERTEXT, hsIn, HS_IN_CAP, appOut, APP_OUT_CAP, sendBuf,
-  SEND_RESERVE,
+  SEND_RESERVE, Aead, MAX_REKEY_AFTER,
 } from "./state";
 import {
   ContentType, fail, failByPeer, openRecord, reserveTail, sealInPlace, sendRoom, sendPending, maxPlainForApp,
-  sendCloseNotify,
+  sendCloseNotify, openRecord12, explicitNonceLen,
 } from "./record";
+import { readChangeCipherSpec12 } from "./handshake12";
 import { handleHandshake, maxBodyFor, sendKeyUpdate } from "./handshake";
 
 // ---- Network → engine ---------------------------------------------------------------------------
@@ -55,7 +56,8 @@ export function processRecords(): void {
       continue;
     }
     // §5.1 / §5.2: plaintext fragments at most 2^14, protected ones at most 2^14 + 256.
-    const protectedRecord = type == ContentType.APPLICATION_DATA;
+    // TLS 1.2 (RFC 5246 §6.2.3): once the client's CCS switched keys, every record is protected.
+    const protectedRecord = type == ContentType.APPLICATION_DATA || (S.version == 0x0303 && S.readActive);
     if (len > (protectedRecord ? MAX_CIPHERTEXT : MAX_PLAINTEXT)) {
       fail(Alert.RECORD_OVERFLOW, ErrorCode.RECORD_OVERFLOW);
       continue;
@@ -74,6 +76,10 @@ function handleRecord(rec: usize, outerType: u32, len: i32): void {
   let body = rec + HEADER;
   let type = outerType;
   let n = len;
+  if (S.version == 0x0303) {
+    handleRecord12(rec, outerType, len);
+    return;
+  }
   if (outerType == ContentType.CHANGE_CIPHER_SPEC) {
     readChangeCipherSpec(body, len);
     return;
@@ -128,6 +134,44 @@ function handleRecord(rec: usize, outerType: u32, len: i32): void {
   else readApplicationData(body, n);
 }
 
+/**
+ * TLS 1.2 records (RFC 5246 §6.2): the content type is the record's own; after the client's
+ * ChangeCipherSpec every record, whatever its type, is an AEAD record (§6.2.3.3).
+ */
+function handleRecord12(rec: usize, type: u32, len: i32): void {
+  let body = rec + HEADER;
+  let n = len;
+  if (type == ContentType.CHANGE_CIPHER_SPEC) {
+    // §7.1: one CCS, before the client's Finished; a second one (it would be protected now) is unexpected.
+    if (S.readActive) {
+      fail(Alert.UNEXPECTED_MESSAGE, ErrorCode.UNEXPECTED_CHANGE_CIPHER_SPEC);
+      return;
+    }
+    readChangeCipherSpec12(body, len);
+    return;
+  }
+  if (S.readActive) {
+    n = openRecord12(rec, len);
+    if (n < 0) {
+      fail(Alert.BAD_RECORD_MAC, ErrorCode.BAD_RECORD_MAC);
+      return;
+    }
+    // §6.2.3: decrypted fragments longer than 2^14 are a record_overflow.
+    if (n > MAX_PLAINTEXT) {
+      fail(Alert.RECORD_OVERFLOW, ErrorCode.RECORD_OVERFLOW);
+      return;
+    }
+    body = rec + HEADER + <usize>explicitNonceLen();
+  } else if (type == ContentType.APPLICATION_DATA) {
+    // §7.4.9: no application data before the handshake (and its keys).
+    fail(Alert.UNEXPECTED_MESSAGE, ErrorCode.UNEXPECTED_MESSAGE);
+    return;
+  }
+  if (type == ContentType.HANDSHAKE) readHandshake(body, n);
+  else if (type == ContentType.ALERT) readAlert(body, n);
+  else readApplicationData(body, n);
+}
+
 /** §5 and Appendix D.4: one CCS of the single byte 0x01, after the first ClientHello and before the client's Finished. */
 function readChangeCipherSpec(body: usize, len: i32): void {
   if (len != 1 || load<u8>(body) != 1 || S.ccsSeen || S.hsInLen > 0 ||
@@ -161,7 +205,10 @@ function readHandshake(body: usize, n: i32): void {
     }
     if (mlen > max) {
       // The size limit of the phase: ClientHello 16 KiB, Finished one hash, KeyUpdate one byte.
-      fail(S.phase == Phase.CONNECTED || S.phase == Phase.EXPECT_FINISHED ? Alert.DECODE_ERROR : Alert.ILLEGAL_PARAMETER,
+      // TLS 1.2 (RFC 5246 §7.4.7, §7.4.9): a ClientKeyExchange or Finished of the wrong size is a decode_error too.
+      const sized = S.phase == Phase.CONNECTED || S.phase == Phase.EXPECT_FINISHED || S.phase == Phase.EXPECT_FINISHED_12 ||
+        S.phase == Phase.EXPECT_CLIENT_KEY_EXCHANGE;
+      fail(sized ? Alert.DECODE_ERROR : Alert.ILLEGAL_PARAMETER,
         ErrorCode.HANDSHAKE_MESSAGE_TOO_LARGE);
       return;
     }
@@ -289,10 +336,12 @@ export function appInWindow(): i32 {
 
 export function appInPtr(): usize {
   const w = appInWindow();
-  if (w == 0) return sendBuf + <usize>S.sendEnd + HEADER;
+  // TLS 1.2 AES-GCM records start with the 8-byte explicit nonce (RFC 5288 §3).
+  const at = HEADER + explicitNonceLen();
+  if (w == 0) return sendBuf + <usize>(S.sendEnd + at);
   reserveTail(HEADER + w + 1 + TAG + 64);
   S.appInAt = S.sendEnd;
-  return sendBuf + <usize>S.sendEnd + HEADER;
+  return sendBuf + <usize>(S.sendEnd + at);
 }
 
 /** The host wrote `len` bytes at appInPtr(): seal them as one record, in place. */
@@ -303,6 +352,16 @@ export function appIn(len: i32): void {
     return;
   }
   S.appInAt = -1;
+  if (S.version == 0x0303) {
+    // TLS 1.2 cannot rekey without renegotiation, which tlsbox refuses: at the AES-GCM record
+    // limit (RFC 8446 §5.5's 2^24.5, applied to TLS 1.2 as well) the connection is closed instead.
+    if (S.aead == Aead.GCM && S.writeSeq >= <u64>MAX_REKEY_AFTER) {
+      sendCloseNotify();
+      return;
+    }
+    sealInPlace(ContentType.APPLICATION_DATA, len);
+    return;
+  }
   // §5.5: rekey long before the AEAD limits (the policy says when). The KeyUpdate must precede the data, which sits
   // where the KeyUpdate record goes: move the data one KeyUpdate record further first, which is
   // exactly where the next record's body starts (appInPtr reserved the room, so nothing moves).

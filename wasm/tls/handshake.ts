@@ -2,20 +2,25 @@
 // handshake_server_tls13.go does: processClientHello → (host picks the certificate) →
 // sendServerHello → sendServerParameters → (host signs) → sendServerFinished → readClientFinished.
 // Each step is one function; each rejection names its RFC section and goes through fail().
-import { Alert, ErrorCode, KeyKind, KeyOp, ConfigFlag, CipherSuite, NamedGroup, SignatureScheme } from "../abi";
+import { Alert, ErrorCode, KeyKind, KeyOp, ConfigFlag, CipherSuite, NamedGroup, SignatureScheme, Scsv } from "../abi";
 import { hash, hash_init, hash_update, hash_final } from "../crypto/sha2";
 import { x25519, x25519_base } from "../crypto/x25519";
 import { p256_keygen, p256_ecdh } from "../crypto/p256";
 import { ctEqualBytes, wipe } from "../crypto/ct";
 import { randomFill } from "../sys";
+import { suite12Bit } from "./suites12";
 import { Reader } from "./reader";
 import { HRR_RANDOM } from "./labels";
 import {
   S, Phase, Aead, MAX_PLAINTEXT, flight, FLIGHT_CAP, certBuf, keyopBuf, KEYOP_CAP, transcript, chPrint, chPrint1, sessionId,
   clientShare, ecdhePriv, ecdhePub, sharedSecret, sniBuf, alpnBuf, cfgAlpn, cfgSuites, cfgGroups, extSeen, thash,
-  tmp64, clientSecret, serverSecret, clientAppSecret, serverAppSecret, expectedFinished, MAX_SNI, MAX_REKEY_AFTER,
+  tmp64, clientSecret, serverSecret, clientAppSecret, serverAppSecret, expectedFinished, MAX_SNI, MAX_REKEY_AFTER, MAX_SUITES,
 } from "./state";
 import { ContentType, fail, sendPlain, sendProtected, installReadKeys, installWriteKeys } from "./record";
+import {
+  processClientHello12, setCertificate12, keyOpDone12, readClientKeyExchange, readClientFinished12, refuseRenegotiation,
+  MAX_CLIENT_KEY_EXCHANGE,
+} from "./handshake12";
 import {
   deriveHandshakeSecrets, deriveApplicationSecrets, finishedMac, transcriptHash, nextTrafficSecret, wipeSecrets,
 } from "./keyschedule";
@@ -23,26 +28,37 @@ import {
 @external("tls_host", "key_op_request")
 declare function host_key_op_request(op: i32, scheme: i32, ptr: usize, len: i32): void;
 
+/** The import, for handshake12.ts (one declaration, one import). */
+export function requestKeyOp(op: i32, scheme: i32, ptr: usize, len: i32): void {
+  host_key_op_request(op, scheme, ptr, len);
+}
+
 const HASH_SHA256: i32 = 1;
 const HASH_SHA384: i32 = 2;
 
 export const enum HandshakeType {
+  HELLO_REQUEST = 0,
   CLIENT_HELLO = 1,
   SERVER_HELLO = 2,
   ENCRYPTED_EXTENSIONS = 8,
   CERTIFICATE = 11,
   CERTIFICATE_VERIFY = 15,
+  SERVER_KEY_EXCHANGE = 12,
+  SERVER_HELLO_DONE = 14,
+  CLIENT_KEY_EXCHANGE = 16,
   FINISHED = 20,
   KEY_UPDATE = 24,
   MESSAGE_HASH = 254,
 }
 
-const enum Ext {
+export const enum Ext {
   SERVER_NAME = 0,
   SUPPORTED_GROUPS = 10,
+  EC_POINT_FORMATS = 11,
   SIGNATURE_ALGORITHMS = 13,
   ALPN = 16,
   PADDING = 21,
+  EXTENDED_MASTER_SECRET = 23,
   RECORD_SIZE_LIMIT = 28,
   PRE_SHARED_KEY = 41,
   EARLY_DATA = 42,
@@ -50,14 +66,19 @@ const enum Ext {
   COOKIE = 44,
   PSK_KEY_EXCHANGE_MODES = 45,
   KEY_SHARE = 51,
+  RENEGOTIATION_INFO = 0xff01,
 }
 
 // Bits of S.clientSigSchemes.
-const SIG_PSS256: u32 = 1;
-const SIG_PSS384: u32 = 2;
-const SIG_PSS512: u32 = 4;
-const SIG_P256: u32 = 8;
-const SIG_P384: u32 = 16;
+export const SIG_PSS256: u32 = 1;
+export const SIG_PSS384: u32 = 2;
+export const SIG_PSS512: u32 = 4;
+export const SIG_P256: u32 = 8;
+export const SIG_P384: u32 = 16;
+// RSASSA-PKCS1-v1_5: TLS 1.2 only (RFC 8446 §4.2.3 keeps them for TLS 1.2 signatures).
+export const SIG_PKCS256: u32 = 32;
+export const SIG_PKCS384: u32 = 64;
+export const SIG_PKCS512: u32 = 128;
 
 // Readers, at static addresses (unmanaged objects: nothing is allocated, nothing runs at start-up).
 const msgR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
@@ -65,17 +86,17 @@ const vecR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
 const extsR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
 const extR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
 const listR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
-const itemR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+export const itemR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
 const sharesR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
 const alpnListR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
-const cfgR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
+export const cfgR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
 const cfgItemR = changetype<Reader>(memory.data(offsetof<Reader>(), 16));
 
 // Bitmaps over u16 code points: the client's supported_groups and the groups it sent shares for.
-const groupSeen = memory.data(8192, 16);
+export const groupSeen = memory.data(8192, 16);
 const shareSeen = memory.data(8192, 16);
 
-@inline function bitTest(map: usize, v: u32): bool {
+@inline export function bitTest(map: usize, v: u32): bool {
   return (load<u8>(map + <usize>(v >> 3)) & <u8>((<u32>1) << (v & 7))) != 0;
 }
 @inline function bitSet(map: usize, v: u32): void {
@@ -84,44 +105,44 @@ const shareSeen = memory.data(8192, 16);
 
 // ---- A writer for outgoing messages ---------------------------------------------------------
 
-class W {
+export class W {
   static base: usize = 0;
   static pos: i32 = 0;
   static cap: i32 = 0;
   static overflow: bool = false;
 }
 
-function wStart(base: usize, at: i32, cap: i32): void {
+export function wStart(base: usize, at: i32, cap: i32): void {
   W.base = base;
   W.pos = at;
   W.cap = cap;
   W.overflow = false;
 }
-function wRoom(n: i32): bool {
+export function wRoom(n: i32): bool {
   if (W.cap - W.pos < n) { W.overflow = true; return false; }
   return true;
 }
-function w8(v: u32): void {
+export function w8(v: u32): void {
   if (!wRoom(1)) return;
   store<u8>(W.base + <usize>W.pos, <u8>v);
   W.pos += 1;
 }
-function w16(v: u32): void {
+export function w16(v: u32): void {
   w8(v >> 8);
   w8(v);
 }
-function w24(v: u32): void {
+export function w24(v: u32): void {
   w8(v >> 16);
   w8(v >> 8);
   w8(v);
 }
-function wBytes(src: usize, n: i32): void {
+export function wBytes(src: usize, n: i32): void {
   if (!wRoom(n)) return;
   memory.copy(W.base + <usize>W.pos, src, n);
   W.pos += n;
 }
 /** Patches a big-endian length of `width` bytes at `at`: the bytes written since at + width. */
-function wPatch(at: i32, width: i32): void {
+export function wPatch(at: i32, width: i32): void {
   const n = W.pos - at - width;
   for (let i = 0; i < width; i++) store<u8>(W.base + <usize>(at + i), <u8>(n >> ((width - 1 - i) * 8)));
 }
@@ -129,7 +150,8 @@ function wPatch(at: i32, width: i32): void {
 // ---- Configuration (the policy blob, wasm/abi.ts) ---------------------------------------------
 
 function knownSuite(s: u32): bool {
-  return s == CipherSuite.TLS_AES_128_GCM_SHA256 || s == CipherSuite.TLS_AES_256_GCM_SHA384 || s == CipherSuite.TLS_CHACHA20_POLY1305_SHA256;
+  return s == CipherSuite.TLS_AES_128_GCM_SHA256 || s == CipherSuite.TLS_AES_256_GCM_SHA384 || s == CipherSuite.TLS_CHACHA20_POLY1305_SHA256 ||
+    suite12Bit(s) != 0;
 }
 function knownGroup(g: u32): bool {
   return g == NamedGroup.X25519 || g == NamedGroup.SECP256R1;
@@ -141,7 +163,7 @@ export function configure(ptr: usize, len: i32): i32 {
   if (r.u8() != 1) return ErrorCode.BAD_CONFIG;
   const flags = r.u8();
   const nSuites = <i32>r.u8();
-  if (nSuites < 1 || nSuites > 8) return ErrorCode.BAD_CONFIG;
+  if (nSuites < 1 || nSuites > MAX_SUITES) return ErrorCode.BAD_CONFIG;
   for (let i = 0; i < nSuites; i++) {
     const s = r.u16();
     if (!knownSuite(s)) return ErrorCode.BAD_CONFIG;
@@ -186,7 +208,7 @@ export function configure(ptr: usize, len: i32): i32 {
 // ---- ClientHello (RFC 8446 §4.1.2) ------------------------------------------------------------
 
 /** What one ClientHello offered, collected by the parser, judged afterwards. */
-class CH {
+export class CH {
   static legacyVersion: u32 = 0;
   static random: usize = 0;
   static sid: usize = 0;
@@ -215,6 +237,13 @@ class CH {
   static hasPskModes: bool = false;
   static earlyData: bool = false;
   static recordLimit: i32 = 0;
+  // TLS 1.2 extensions
+  static offers12: bool = false;
+  static hasPointFormats: bool = false;
+  static pointUncompressed: bool = false;
+  static ems: bool = false;
+  static hasRenegInfo: bool = false;
+  static renegInfoEmpty: bool = false;
 }
 
 function resetCH(): void {
@@ -235,6 +264,12 @@ function resetCH(): void {
   CH.hasPskModes = false;
   CH.earlyData = false;
   CH.recordLimit = 0;
+  CH.offers12 = false;
+  CH.hasPointFormats = false;
+  CH.pointUncompressed = false;
+  CH.ems = false;
+  CH.hasRenegInfo = false;
+  CH.renegInfoEmpty = false;
 }
 
 /** An extension's body, exactly as long as announced, else decode_error (RFC 8446 §4.2). */
@@ -280,6 +315,9 @@ function parseExtension(type: u32, e: Reader): i32 {
         else if (s == SignatureScheme.RSA_PSS_RSAE_SHA512) CH.sigMask |= SIG_PSS512;
         else if (s == SignatureScheme.ECDSA_SECP256R1_SHA256) CH.sigMask |= SIG_P256;
         else if (s == SignatureScheme.ECDSA_SECP384R1_SHA384) CH.sigMask |= SIG_P384;
+        else if (s == SignatureScheme.RSA_PKCS1_SHA256) CH.sigMask |= SIG_PKCS256;
+        else if (s == SignatureScheme.RSA_PKCS1_SHA384) CH.sigMask |= SIG_PKCS384;
+        else if (s == SignatureScheme.RSA_PKCS1_SHA512) CH.sigMask |= SIG_PKCS512;
       }
       break;
     }
@@ -326,7 +364,31 @@ function parseExtension(type: u32, e: Reader): i32 {
       // §4.2.1: ProtocolVersion versions<2..254>.
       if (!e.vec(1, listR) || listR.left() < 2 || (listR.left() & 1) != 0) return ErrorCode.DECODE_ERROR;
       CH.hasVersions = true;
-      while (!listR.empty()) if (listR.u16() == 0x0304) CH.offers13 = true;
+      while (!listR.empty()) {
+        const v = listR.u16();
+        if (v == 0x0304) CH.offers13 = true;
+        else if (v == 0x0303) CH.offers12 = true;
+      }
+      break;
+    }
+    case Ext.EC_POINT_FORMATS: {
+      // RFC 8422 §5.1.2: ECPointFormat ec_point_format_list<1..2^8-1>.
+      if (!e.vec(1, listR) || listR.empty()) return ErrorCode.DECODE_ERROR;
+      CH.hasPointFormats = true;
+      while (!listR.empty()) if (listR.u8() == 0) CH.pointUncompressed = true;
+      break;
+    }
+    case Ext.EXTENDED_MASTER_SECRET: {
+      // RFC 7627 §5.1: "The extension_data field of this extension is empty."
+      CH.ems = true;
+      break;
+    }
+    case Ext.RENEGOTIATION_INFO: {
+      // RFC 5746 §3.2: opaque renegotiated_connection<0..255>; judged in the TLS 1.2 path (§3.6).
+      if (!e.vec(1, listR)) return ErrorCode.DECODE_ERROR;
+      CH.hasRenegInfo = true;
+      CH.renegInfoEmpty = listR.empty();
+      listR.pos = listR.end;
       break;
     }
     case Ext.PSK_KEY_EXCHANGE_MODES: {
@@ -369,7 +431,7 @@ function mayChangeAfterHrr(type: u32): bool {
 }
 
 /** The alert for an ErrorCode found while reading a ClientHello. */
-function alertFor(code: i32): i32 {
+export function alertFor(code: i32): i32 {
   switch (code) {
     case ErrorCode.DECODE_ERROR: return Alert.DECODE_ERROR;
     case ErrorCode.NO_COMMON_VERSION: return Alert.PROTOCOL_VERSION;
@@ -377,7 +439,10 @@ function alertFor(code: i32): i32 {
     case ErrorCode.NO_COMMON_ALPN: return Alert.NO_APPLICATION_PROTOCOL;
     case ErrorCode.NO_COMMON_CIPHER_SUITE:
     case ErrorCode.NO_COMMON_GROUP:
-    case ErrorCode.NO_COMMON_SIGNATURE_SCHEME: return Alert.HANDSHAKE_FAILURE;
+    case ErrorCode.NO_COMMON_SIGNATURE_SCHEME:
+    case ErrorCode.NO_EXTENDED_MASTER_SECRET:
+    case ErrorCode.BAD_RENEGOTIATION_INFO: return Alert.HANDSHAKE_FAILURE;
+    case ErrorCode.INAPPROPRIATE_FALLBACK: return Alert.INAPPROPRIATE_FALLBACK;
     default: return Alert.ILLEGAL_PARAMETER;
   }
 }
@@ -504,7 +569,7 @@ function selectGroup(): bool {
 }
 
 /** RFC 7301 §3.2: the first protocol in the server's order that the client offered. */
-function selectAlpn(): bool {
+export function selectAlpn(): bool {
   const ours = cfgItemR.reset(cfgAlpn, S.cfgAlpnLen);
   while (!ours.empty()) {
     const n = ours.u8();
@@ -567,9 +632,57 @@ function judgeClientHello(second: bool): i32 {
   return ErrorCode.NONE;
 }
 
+/** True if the client's cipher_suites list `value` (a signalling value, RFC 5746 §3.3 / RFC 7507 §2). */
+export function offersSuite(value: u32): bool {
+  for (let j = 0; j < CH.suitesLen; j += 2) {
+    if (((<u32>load<u8>(CH.suites + <usize>j) << 8) | <u32>load<u8>(CH.suites + <usize>j + 1)) == value) return true;
+  }
+  return false;
+}
+
+/**
+ * Version negotiation: TLS 1.3 if both sides have it; TLS 1.2 if the policy allows it and the
+ * client offers nothing newer. Returns 0x0304, 0x0303, or 0 with `VersionChoice.error` set.
+ */
+class VersionChoice {
+  static error: i32 = 0;
+}
+function chooseVersion(): i32 {
+  const tls13 = (S.cfgFlags & ConfigFlag.NO_TLS13) == 0;
+  const tls12 = (S.cfgFlags & ConfigFlag.TLS12) != 0;
+  let v = 0;
+  if (CH.hasVersions) {
+    // RFC 8446 §4.2.1: with supported_versions, legacy_version is ignored for the choice.
+    if (tls13 && CH.offers13) v = 0x0304;
+    else if (tls12 && CH.offers12) v = 0x0303;
+  } else if (tls12 && CH.legacyVersion >= 0x0303) {
+    // RFC 5246 Appendix E.1: a client_version of 1.2 or above gets our highest version up to it, 1.2.
+    v = 0x0303;
+  }
+  if (v == 0) {
+    VersionChoice.error = ErrorCode.NO_COMMON_VERSION;
+    return 0;
+  }
+  // RFC 7507 §3: TLS_FALLBACK_SCSV while the client's highest version is below ours: a downgrade
+  // the client did not mean to make (inappropriate_fallback).
+  if (v == 0x0303 && tls13 && offersSuite(Scsv.FALLBACK)) {
+    VersionChoice.error = ErrorCode.INAPPROPRIATE_FALLBACK;
+    return 0;
+  }
+  return v;
+}
+
 /** Step 1: the ClientHello (and, after a HelloRetryRequest, the second one). */
 function processClientHello(msg: usize, total: i32, second: bool): void {
   let code = parseClientHello(msg + 4, total - 4);
+  if (code == ErrorCode.NONE && !second) {
+    const v = chooseVersion();
+    if (v == 0) code = VersionChoice.error;
+    else if (v == 0x0303) {
+      processClientHello12(msg, total);
+      return;
+    }
+  }
   if (code == ErrorCode.NONE) code = judgeClientHello(second);
   if (code != ErrorCode.NONE) {
     fail(alertFor(code), code);
@@ -673,6 +786,7 @@ export function setCertificate(len: i32, keyKind: i32): i32 {
     return ErrorCode.BAD_CERTIFICATE_INPUT;
   }
   S.certLen = len;
+  if (S.version == 0x0303) return setCertificate12(keyKind);
   // §4.4.3 / §4.2.3: a scheme the client offered that this key can produce, in our preference order.
   let scheme: i32 = 0;
   const m = S.clientSigSchemes;
@@ -821,6 +935,7 @@ function sendServerParameters(): void {
 /** Step 5 (host signed): CertificateVerify and Finished; the whole flight sealed at once. */
 export function keyOpDone(len: i32): i32 {
   if (S.phase != Phase.WAIT_KEY_OP || S.failed) return ErrorCode.CALL_OUT_OF_ORDER;
+  if (S.version == 0x0303) return keyOpDone12(len);
   if (len == 0) {
     fail(Alert.INTERNAL_ERROR, ErrorCode.KEY_OP_FAILED);
     return ErrorCode.KEY_OP_FAILED;
@@ -935,7 +1050,14 @@ export function maxBodyFor(type: u32): i32 {
     case Phase.EXPECT_FINISHED:
       return type == HandshakeType.FINISHED ? 64 : -1;
     case Phase.CONNECTED:
+      // TLS 1.2 has no KeyUpdate; a ClientHello is a renegotiation attempt, read only to refuse it.
+      if (S.version == 0x0303) return type == HandshakeType.CLIENT_HELLO ? 16384 : -1;
       return type == HandshakeType.KEY_UPDATE ? 1 : -1;
+    case Phase.EXPECT_CLIENT_KEY_EXCHANGE:
+      return type == HandshakeType.CLIENT_KEY_EXCHANGE ? MAX_CLIENT_KEY_EXCHANGE : -1;
+    case Phase.EXPECT_FINISHED_12:
+      // RFC 5246 §7.4.9: verify_data is 12 bytes for every suite we have.
+      return type == HandshakeType.FINISHED ? 12 : -1;
     default:
       return -1;
   }
@@ -957,7 +1079,17 @@ export function handleHandshake(msg: usize, total: i32): bool {
       readClientFinished(msg, total);
       return true;
     case Phase.CONNECTED:
+      if (S.version == 0x0303) {
+        refuseRenegotiation(msg, total);
+        return false;
+      }
       readKeyUpdate(msg, total);
+      return true;
+    case Phase.EXPECT_CLIENT_KEY_EXCHANGE:
+      readClientKeyExchange(msg, total);
+      return true;
+    case Phase.EXPECT_FINISHED_12:
+      readClientFinished12(msg, total);
       return true;
   }
   fail(Alert.UNEXPECTED_MESSAGE, ErrorCode.UNEXPECTED_MESSAGE);

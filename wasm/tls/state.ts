@@ -32,7 +32,7 @@ export const APP_OUT_CAP: i32 = MAX_PLAINTEXT;
 export const KEYOP_CAP: i32 = 1024;
 export const CONFIG_CAP: i32 = 2048;
 export const MAX_SNI: i32 = 255;
-export const MAX_SUITES: i32 = 8;
+export const MAX_SUITES: i32 = 16;
 export const MAX_GROUPS: i32 = 8;
 export const MAX_ALPN: i32 = 1024;
 /** The most records the policy may allow under one write key (RFC 8446 §5.5: AES-GCM's limit is 2^24.5). */
@@ -84,6 +84,15 @@ export const clientShare = memory.data(65, 16);
 export const ecdhePriv = memory.data(32, 16);
 export const ecdhePub = memory.data(65, 16);
 export const sharedSecret = memory.data(32, 16);
+// TLS 1.2 (handshake12.ts, record.ts).
+/** The transcript under SHA-384 too: the suite (and so the PRF hash) is chosen after the certificate. */
+export const transcript384 = memory.data(HASH_CTX_SIZE, 16);
+export const serverRandom = memory.data(32, 16);
+export const masterSecret = memory.data(48, 16);
+/** client_write_key ‖ server_write_key ‖ client_write_IV ‖ server_write_IV (RFC 5246 §6.3), at most 2·32 + 2·12. */
+export const keyBlock = memory.data(96, 16);
+/** The AAD of a TLS 1.2 AEAD record (RFC 5246 §6.2.3.3): seq_num ‖ type ‖ version ‖ length. */
+export const aad12 = memory.data(16, 16);
 
 // ---- Phases (one per step of the handshake, rustls style) ----------------------------------
 
@@ -98,6 +107,10 @@ export const enum Phase {
   EXPECT_CLIENT_HELLO_2 = 4,
   EXPECT_FINISHED = 5,
   CONNECTED = 6,
+  // TLS 1.2 (RFC 5246 §7.3): after ServerHelloDone.
+  EXPECT_CLIENT_KEY_EXCHANGE = 7,
+  EXPECT_CHANGE_CIPHER_SPEC = 8,
+  EXPECT_FINISHED_12 = 9,
 }
 
 export const enum Aead {
@@ -165,4 +178,14 @@ export class S {
   static skippingEarly: bool = false;
   static earlySkipped: u32 = 0;
   static keyUpdatesInRow: u32 = 0;
+  // TLS 1.2
+  static ems: bool = false;
+  static renegRefused: i32 = 0;
+  /** Bits of the client's TLS 1.2 suites (handshake12.ts SUITE12_*). */
+  static clientSuites12: u32 = 0;
+  static clientPointFormats: bool = false;
+  static clientRenegInfo: bool = false;
+  static ivLen: i32 = 0;
+  /** TLS 1.2 static RSA key exchange (KeyOp 3 instead of a signature). */
+  static staticRsa: bool = false;
 }
