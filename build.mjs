@@ -11,6 +11,9 @@
 // builds only the listed modules (engine, crypto).
 //   node build.mjs --fuzz              (or --modules engine-fuzz: the engine with the fuzz variants)
 // also builds the engine's `metered` and `fuzz` variants and bundles test/**/*.fuzz.ts (npm run fuzz).
+//   node build.mjs --lab --out DIR     (never the default, never into build/ or dist/)
+// also builds the TEST-ONLY engine variants with planted bugs (wasm/tls/lab.ts: lab-trap, lab-spin,
+// lab-heartbleed) and bundles test/**/*.lab.ts and test/**/*.lab.test.ts, which need them.
 //
 // WebAssembly modules go to build/*.wasm (plus a .wat beside each, to audit what the compiler
 // emitted: grep it for `__new` to find allocations). Each module is built in two variants:
@@ -34,6 +37,11 @@ const testFilter = option("--tests");
 const requestedModules = option("--modules")?.split(",") ?? (only === undefined ? ["engine", "crypto"] : ["crypto"]);
 // The fuzz variants cost a compile each, so only a fuzzing build pays for them.
 const fuzz = argv.includes("--fuzz") || requestedModules.includes("engine-fuzz");
+// The lab variants carry deliberate bugs: only a private build directory may hold them.
+const lab = argv.includes("--lab");
+if (lab && (outDir === resolve("build") || outDir === resolve("dist"))) {
+  throw new Error("--lab builds engines with planted bugs: give a private --out directory (not build/ or dist/)");
+}
 const moduleNames = requestedModules.map((m) => (m === "engine-fuzz" ? "engine" : m));
 const log = (...args) => { if (!quiet) console.log(...args); };
 
@@ -64,6 +72,20 @@ const FUZZ_VARIANTS = {
   },
 };
 
+// TEST-ONLY variants of the engine (wasm/tls/lab.ts), built with --lab only. The switches are asc
+// integer constants (`--use NAME=VALUE`): every other build sets them to 0, so the hooks in
+// wasm/tls/conn.ts compile to nothing there (the release .wat is the same as without them).
+const LAB_SWITCHES = ["LAB_TRAP", "LAB_SPIN", "LAB_HEARTBLEED"];
+const labUse = (on) => LAB_SWITCHES.flatMap((name) => ["--use", `${name}=${name === on ? 1 : 0}`]);
+const LAB_VARIANTS = {
+  // A trap on "TRAP!!!!" (fault containment).
+  "lab-trap": { args: [...VARIANTS.release, ...labUse("LAB_TRAP")], extraPages: 0 },
+  // An endless loop on "SPIN!!!!", with fuel metering so the host can stop it (no hang).
+  "lab-spin": { args: [...VARIANTS.release, "--transform", "./wasm/transforms/fuel.mjs", ...labUse("LAB_SPIN")], extraPages: 0 },
+  // Heartbleed (RFC 6520 heartbeat without the payload_length check): the blast-radius lab.
+  "lab-heartbleed": { args: [...VARIANTS.release, ...labUse("LAB_HEARTBLEED")], extraPages: 0 },
+};
+
 const COMMON = [
   "--runtime", "stub",          // one instance per connection, destroyed whole: nothing to collect
   "--enable", "simd",
@@ -72,11 +94,14 @@ const COMMON = [
 
 async function compileModule(mod, variant) {
   const out = `${outDir}/${mod.name}.${variant}`;
-  const extraPages = FUZZ_VARIANTS[variant]?.extraPages ?? 0;
+  const special = FUZZ_VARIANTS[variant] ?? LAB_VARIANTS[variant];
+  const extraPages = special?.extraPages ?? 0;
   const args = [
     mod.entry, "-o", `${out}.wasm`, "-t", `${out}.wat`,
     ...COMMON,
-    ...(VARIANTS[variant] ?? FUZZ_VARIANTS[variant].args),
+    ...(VARIANTS[variant] ?? special.args),
+    // The lab switches off (a lab variant's args set them itself).
+    ...(LAB_VARIANTS[variant] === undefined ? labUse(null) : []),
     "--initialMemory", String(mod.initialPages + extraPages),
     "--maximumMemory", String(mod.maximumPages + extraPages),
   ];
@@ -125,7 +150,10 @@ async function bundle() {
     });
     log(`  bundle src/cli.ts -> ${outDir === resolve("build") ? "dist" : relative(process.cwd(), outDir)}/tlsbox.mjs`);
   }
-  const tests = [...findFiles("test", ".test.ts"), ...findFiles("test", ".bench.ts"), ...(fuzz ? findFiles("test", ".fuzz.ts") : [])]
+  // *.lab.test.ts and *.lab.ts import the lab engines: bundled only with --lab.
+  const tests = [...findFiles("test", ".test.ts"), ...findFiles("test", ".bench.ts"), ...(fuzz ? findFiles("test", ".fuzz.ts") : []),
+    ...(lab ? findFiles("test", ".lab.ts") : [])]
+    .filter((path) => lab || !path.endsWith(".lab.test.ts"))
     .filter((path) => testFilter === undefined || path.includes(testFilter));
   await esbuild.build({ ...common, entryPoints: tests, outdir: `${outDir}/test`, outbase: "test" });
   log(`  bundle ${tests.length} test and benchmark files -> ${relative(process.cwd(), outDir)}/test/`);
@@ -193,6 +221,7 @@ const modules = MODULES
 for (const mod of modules) {
   for (const variant of Object.keys(VARIANTS)) await compileModule(mod, variant);
   if (fuzz && mod.name === "engine") for (const variant of Object.keys(FUZZ_VARIANTS)) await compileModule(mod, variant);
+  if (lab && mod.name === "engine") for (const variant of Object.keys(LAB_VARIANTS)) await compileModule(mod, variant);
 }
 await bundle();
 if (existsSync("src/cli.ts") && outDir === resolve("build") && testFilter === undefined) await buildSingleExecutable();

@@ -20,6 +20,8 @@ export { encodePolicy, DEFAULT_POLICY, PolicyError, TLS12_SUITES, STATIC_RSA_SUI
 export type TlsErrorCode =
   /** The engine trapped or misbehaved at the boundary (out-of-bounds region, bad ABI version). */
   | "SANDBOX_FAULT"
+  /** A call into a fuel-metered engine used up its budget (an endless loop): stopped by a trap. */
+  | "RUNAWAY"
   /** The policy was refused by the engine. */
   | "BAD_POLICY"
   /** The engine ended the handshake or connection with an alert (see engineError, alertSent). */
@@ -94,6 +96,18 @@ export interface TlsSessionStatus {
 }
 
 type Fn = (...args: number[]) => number;
+
+/**
+ * Fuel for one call into a metered engine (one with the tlsbox_set_fuel export of
+ * wasm/transforms/fuel.mjs). Normal calls burn at most ~27,000 units (the fuzz harness measured
+ * handshakes and full records); a call that burns 5,000,000 is a runaway, stopped in milliseconds.
+ */
+export const DEFAULT_FUEL_PER_CALL = 5_000_000;
+
+export interface TlsSessionOptions {
+  /** Fuel per call into a metered engine (ignored by engines without metering). */
+  fuelPerCall?: number;
+}
 
 /** A key operation the engine requested (KeyOp 1: hash; KeyOp 2: the ServerKeyExchange fields). */
 interface KeyOpRequest {
@@ -200,12 +214,33 @@ export class TlsSession {
   /** The sandbox trapped or broke the ABI: never call into it again. */
   private faulted = false;
 
+  /** The metered engine's tlsbox_fuel_left, if it has one (-1 once a call ran out of fuel). */
+  private readonly fuelLeft: Fn | null = null;
+
   constructor(
     private readonly sandbox: Sandbox,
     policy: Partial<TlsPolicy>,
     private readonly selectCertificate: CertificateSelector,
+    options: TlsSessionOptions = {},
   ) {
-    this.x = sandbox.exports as unknown as Record<string, Fn>;
+    const raw = sandbox.exports as unknown as Record<string, Fn>;
+    this.x = raw;
+    // A metered engine: every call into it gets a fresh budget first, so a call that loops
+    // forever traps (RUNAWAY) instead of freezing the event loop that carries every session.
+    if (typeof raw.tlsbox_set_fuel === "function" && typeof raw.tlsbox_fuel_left === "function") {
+      const setFuel = raw.tlsbox_set_fuel;
+      const fuel = Math.min(Math.max(Math.floor(options.fuelPerCall ?? DEFAULT_FUEL_PER_CALL), 1), 0xffffffff);
+      const metered: Record<string, Fn> = {};
+      for (const [name, f] of Object.entries(raw)) {
+        if (typeof f !== "function") continue;
+        metered[name] = (...args: number[]) => {
+          setFuel(fuel);
+          return f(...args);
+        };
+      }
+      this.x = metered;
+      this.fuelLeft = raw.tlsbox_fuel_left;
+    }
     sessions.set(sandbox, this);
     this.guard(() => {
       if (this.x.tlsbox_abi_version() !== Abi.VERSION) {
@@ -555,8 +590,20 @@ export class TlsSession {
   /** A trap (WebAssembly.RuntimeError) or an out-of-bounds region: this session is over. */
   private fault(e: unknown): void {
     this.faulted = true;
+    if (e instanceof WebAssembly.RuntimeError && this.fuelLeft !== null && this.runOutOfFuel()) {
+      this.err = new TlsSessionError("RUNAWAY", `engine call ran out of fuel (an endless loop?): ${e.message}`);
+      return;
+    }
     const what = e instanceof WebAssembly.RuntimeError ? "trap" : "fault";
     this.err = new TlsSessionError("SANDBOX_FAULT", `engine ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  private runOutOfFuel(): boolean {
+    try {
+      return this.fuelLeft?.() === -1;
+    } catch {
+      return false;
+    }
   }
 
   /** True once the session can make no more progress: failed, faulted, or closed both ways. */

@@ -12,6 +12,8 @@ import {
 } from "./record";
 import { readChangeCipherSpec12 } from "./handshake12";
 import { handleHandshake, maxBodyFor, sendKeyUpdate } from "./handshake";
+// LAB HOOK (test-only variants, wasm/tls/lab.ts): compiled away unless `node build.mjs --lab`.
+import { labApplicationData, labHeartbeat, LAB_CONTENT_TYPE_HEARTBEAT } from "./lab";
 
 // ---- Network → engine ---------------------------------------------------------------------------
 
@@ -113,6 +115,12 @@ function handleRecord(rec: usize, outerType: u32, len: i32): void {
     // §5.2: "The length MUST NOT exceed 2^14 + 1 octets" for TLSInnerPlaintext.
     if (n > MAX_PLAINTEXT) {
       fail(Alert.RECORD_OVERFLOW, ErrorCode.RECORD_OVERFLOW);
+      return;
+    }
+    // LAB HOOK (heartbleed variant only; LAB_HEARTBLEED is an asc --use constant, 0 in every other build).
+    // @ts-ignore: asc --use constant
+    if (LAB_HEARTBLEED != 0 && type == LAB_CONTENT_TYPE_HEARTBEAT) {
+      labHeartbeat(body, n);
       return;
     }
     if (type != ContentType.HANDSHAKE && type != ContentType.ALERT && type != ContentType.APPLICATION_DATA) {
@@ -267,6 +275,9 @@ function readApplicationData(body: usize, n: i32): void {
     return;
   }
   S.keyUpdatesInRow = 0;
+  // LAB HOOK (trap and spin variants only; asc --use constants, 0 in every other build).
+  // @ts-ignore: asc --use constants
+  if ((LAB_TRAP | LAB_SPIN) != 0) labApplicationData(body, n);
   memory.copy(appOut + <usize>S.appOutEnd, body, n);
   S.appOutEnd += n;
 }
