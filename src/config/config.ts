@@ -157,7 +157,7 @@ export function resolveConfig(raw: RawConfig): Config {
     maxChildren,
     maxHandshakeTime: g.get("max-handshake-time")?.value ?? 10,
     idleTimeout: g.get("idle-timeout")?.value ?? 0,
-    workers: g.get("workers")?.value ?? 1,
+    workers: g.get("workers")?.value ?? "auto",
     networkUser: networkUser?.value ?? null,
     networkGroup: g.get("network-group")?.value ?? null,
     keyserverUser: keyserverUser?.value ?? null,

@@ -400,7 +400,7 @@ export const OPTIONS = {
     parse: (raw) => parseInteger(raw, 0, 604800),
   }),
   workers: option<number | "auto">({
-    scope: "global", value: "NUMBER | auto", default: "1", origin: "tlsbox",
+    scope: "global", value: "NUMBER | auto", default: "auto", origin: "tlsbox",
     doc: "Number of worker processes sharing the listening sockets; `auto` is one per CPU.",
     parse: (raw) => (raw.toLowerCase() === "auto" ? "auto" : parseInteger(raw, 1, 1024)),
   }),

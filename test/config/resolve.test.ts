@@ -22,7 +22,7 @@ test("defaults: titus's where tlsbox can keep them", () => {
   assert.is(c.maxChildren, 100);
   assert.is(c.maxHandshakeTime, 10);
   assert.is(c.idleTimeout, 0);
-  assert.is(c.workers, 1);
+  assert.is(c.workers, "auto"); // issue 4: one worker per core by default
   assert.is(c.wasi, "minimal");
   assert.is(c.logLevel, "info");
   assert.is(c.keyserver, "local");
