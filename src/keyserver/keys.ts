@@ -37,7 +37,15 @@ const CURVES: ReadonlyMap<string, { kind: KeyKind; bits: number; name: string }>
   ["secp384r1", { kind: KeyKind.ECDSA_P384, bits: 384, name: "P-384" }],
 ]);
 
-const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/;
+/**
+ * Whether a PEM key file is encrypted: a PKCS#8 "ENCRYPTED PRIVATE KEY" block, or the legacy
+ * "Proc-Type: 4,ENCRYPTED" header (neither can occur inside base64, which has no spaces or commas).
+ * Searched in the Buffer itself: turning the file into a string would leave a copy of the key in
+ * the heap that `fill(0)` cannot clear.
+ */
+function isEncryptedPem(pem: Buffer): boolean {
+  return pem.includes("ENCRYPTED PRIVATE KEY") || pem.includes("4,ENCRYPTED");
+}
 
 function reason(e: unknown): string {
   if (e instanceof Error) return (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : e.message;
@@ -71,7 +79,7 @@ function readPassphrase(path: string): Buffer {
 
 function parsePrivateKey(spec: KeySpec): KeyObject {
   const pem = readFile(spec.key, "KEY_UNREADABLE", "key file");
-  const encrypted = ENCRYPTED_PEM.test(pem.toString("latin1"));
+  const encrypted = isEncryptedPem(pem);
   if (encrypted && spec.passphraseFile === undefined) {
     pem.fill(0);
     throw new KeyLoadError("PASSPHRASE_MISSING", `key ${spec.key} is encrypted: configure a passphrase file for it`);
