@@ -129,6 +129,11 @@ export function signContent(privateKey: KeyObject, info: SchemeInfo, content: Ui
 
 /** The verification rule: exact salt length (not "auto"), MGF1 with the scheme's hash, DER ECDSA. */
 export function verifyContent(publicKey: KeyObject, info: SchemeInfo, content: Uint8Array, signature: Uint8Array): boolean {
+  // RFC 8017 §8.1.2 / §8.2.2: an RSA signature that is not exactly k octets is invalid. OpenSSL
+  // accepts a shorter one (as if zero-padded), so a signature whose first byte is 0 would verify
+  // without it: reject every length but the modulus's.
+  const bits = publicKey.asymmetricKeyType === "rsa" ? publicKey.asymmetricKeyDetails?.modulusLength : undefined;
+  if (bits !== undefined && signature.length !== Math.ceil(bits / 8)) return false;
   try {
     return verify(info.hash, content, keyOptions(info, publicKey), signature);
   } catch {

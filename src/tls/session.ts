@@ -182,6 +182,9 @@ export function verifyServerKeyExchange(
 }
 
 function verifyContent(info: { hash: string; len: number; kind: KeyKind; pkcs1?: boolean }, publicKey: KeyObject, content: Uint8Array, signature: Uint8Array): boolean {
+  // RFC 8017 §8.1.2 / §8.2.2: an RSA signature is exactly k octets (OpenSSL would accept fewer).
+  const bits = info.kind === KeyKind.RSA ? publicKey.asymmetricKeyDetails?.modulusLength : undefined;
+  if (bits !== undefined && signature.length !== Math.ceil(bits / 8)) return false;
   try {
     if (info.pkcs1) return cryptoVerify(info.hash, content, { key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);
     if (info.kind === KeyKind.RSA) {

@@ -10,6 +10,7 @@ import { loadKeys } from "../../src/keyserver/keys";
 import { decodeResponse, encodeRequest, Op, Status, type Request } from "../../src/keyserver/protocol";
 import { schemeInfo, signContent, Tls12Scheme, verifyContent } from "../../src/keyserver/schemes";
 import { KeyServer } from "../../src/keyserver/server";
+import { verifyCertificateVerify } from "../../src/tls/session";
 import { loadVectors, unhex } from "../helpers/repo";
 import { makeFixtures } from "./fixtures";
 
@@ -224,6 +225,24 @@ test("key-server PSS signatures pass that same rule; mutated ones and other salt
   const content = certificateVerifyContent(randomBytes(32));
   const salt20 = sign("sha256", content, { key: keys[0].privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 20 });
   assert.not.ok(verifyContent(publicKey, info, content, salt20));
+});
+
+test("an RSA signature one byte short is invalid even when its first byte is zero (RFC 8017 §8.2.2)", () => {
+  // OpenSSL alone accepts the 255-byte form of a 256-byte signature that starts with 0x00; both the
+  // key server's rule and the host's check must not. One signature in 256 starts with zero.
+  const info = schemeInfo(SignatureScheme.RSA_PSS_RSAE_SHA256)!;
+  for (let i = 0; i < 4096; i++) {
+    const hash = randomBytes(32);
+    const content = certificateVerifyContent(hash);
+    const sig = sign("sha256", content, { key: keys[0].privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+    if (sig[0] !== 0) continue;
+    assert.ok(verifyContent(certs[0].publicKey, info, content, sig));
+    assert.ok(verifyCertificateVerify(certs[0].publicKey, SignatureScheme.RSA_PSS_RSAE_SHA256, hash, sig));
+    assert.not.ok(verifyContent(certs[0].publicKey, info, content, sig.subarray(1)));
+    assert.not.ok(verifyCertificateVerify(certs[0].publicKey, SignatureScheme.RSA_PSS_RSAE_SHA256, hash, sig.subarray(1)));
+    return;
+  }
+  assert.unreachable("no signature with a leading zero byte in 4,096 tries");
 });
 
 interface SigGenFile {
