@@ -1,7 +1,8 @@
 // Signature schemes the key server signs with, the signed content it builds itself (DESIGN.md
-// invariant 6: it never signs bytes a client chose freely), and the one verification rule used both
-// to check every signature before it leaves (s2n-tls "strict" async pkey mode: a faulty RSA-CRT
-// signature would leak the key) and by the tests against Wycheproof.
+// invariant 6: it never signs bytes a client chose freely), and the one verification rule, used by
+// the key server before a signature leaves (s2n-tls "strict" async pkey mode: a faulty RSA-CRT
+// signature would leak the key), by the worker's session before the engine may use one, and by the
+// tests against Wycheproof. Nothing here touches a private key but `signContent`.
 import { constants, sign, verify, type KeyObject } from "node:crypto";
 import { KeyKind, SignatureScheme } from "../../wasm/abi";
 

@@ -8,11 +8,11 @@
 // Everything coming out of the sandbox is untrusted: pointers and lengths go through
 // Sandbox.region (bounds-checked), and a trap or any exception while calling in fails this
 // session only, as a typed error. No method of TlsSession throws.
-import { constants, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { Abi, Alert, ErrorCode, Info, KeyKind, KeyOp, SignatureScheme, Status } from "../../wasm/abi";
 import { Sandbox, SandboxFactory, type RandomSource, type SandboxHost, type WasiProvider } from "../sandbox/loader";
 import { encodePolicy, type TlsPolicy } from "./policy";
-import { checkServerEcdhParams } from "../keyserver/schemes";
+import { checkServerEcdhParams, schemeInfo, tls12ServerKeyExchangeContent, tls13CertificateVerifyContent, verifyContent } from "../keyserver/schemes";
 
 export { encodePolicy, DEFAULT_POLICY, PolicyError, TLS12_SUITES, STATIC_RSA_SUITES, type TlsPolicy } from "./policy";
 
@@ -143,57 +143,25 @@ export function createTlsSandboxFactory(
   return SandboxFactory.create(wasm, { ...options, host: TLS_HOST });
 }
 
-/** RFC 8446 §4.4.3: 64 spaces, the context string, a zero byte, then the transcript hash. */
-export function certificateVerifyContent(transcriptHash: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.alloc(64, 0x20), Buffer.from("TLS 1.3, server CertificateVerify", "latin1"), Buffer.from([0]), transcriptHash]);
-}
+// The signed contents and the verification rule are the key server's own (src/keyserver/schemes.ts):
+// one rule, applied there before a signature leaves and here before the engine may use it.
+export { tls13CertificateVerifyContent as certificateVerifyContent, tls12ServerKeyExchangeContent as serverKeyExchangeContent };
 
-const SCHEME_HASH: Record<number, { hash: string; len: number; kind: KeyKind; pkcs1?: boolean }> = {
-  [SignatureScheme.RSA_PKCS1_SHA256]: { hash: "sha256", len: 32, kind: KeyKind.RSA, pkcs1: true },
-  [SignatureScheme.RSA_PKCS1_SHA384]: { hash: "sha384", len: 48, kind: KeyKind.RSA, pkcs1: true },
-  [SignatureScheme.RSA_PKCS1_SHA512]: { hash: "sha512", len: 64, kind: KeyKind.RSA, pkcs1: true },
-  [SignatureScheme.RSA_PSS_RSAE_SHA256]: { hash: "sha256", len: 32, kind: KeyKind.RSA },
-  [SignatureScheme.RSA_PSS_RSAE_SHA384]: { hash: "sha384", len: 48, kind: KeyKind.RSA },
-  [SignatureScheme.RSA_PSS_RSAE_SHA512]: { hash: "sha512", len: 64, kind: KeyKind.RSA },
-  [SignatureScheme.ECDSA_SECP256R1_SHA256]: { hash: "sha256", len: 32, kind: KeyKind.ECDSA_P256 },
-  [SignatureScheme.ECDSA_SECP384R1_SHA384]: { hash: "sha384", len: 48, kind: KeyKind.ECDSA_P384 },
-};
-
-/** Verifies a CertificateVerify signature with node:crypto (RSA-PSS salt = hash length, RFC 8446 §4.2.3). */
+/** Verifies a TLS 1.3 CertificateVerify signature against the certificate's public key. */
 export function verifyCertificateVerify(publicKey: KeyObject, scheme: SignatureScheme, transcriptHash: Uint8Array, signature: Uint8Array): boolean {
-  const info = SCHEME_HASH[scheme];
+  const info = schemeInfo(scheme);
   // RFC 8446 §4.2.3: PKCS#1 v1.5 never signs a TLS 1.3 CertificateVerify.
-  if (info === undefined || info.pkcs1) return false;
-  return verifyContent(info, publicKey, certificateVerifyContent(transcriptHash), signature);
-}
-
-/** RFC 5246 §7.4.3: the content a TLS 1.2 ServerKeyExchange signature covers. */
-export function serverKeyExchangeContent(clientRandom: Uint8Array, serverRandom: Uint8Array, params: Uint8Array): Buffer {
-  return Buffer.concat([clientRandom, serverRandom, params]);
+  if (info === undefined || !info.tls13) return false;
+  return verifyContent(publicKey, info, tls13CertificateVerifyContent(transcriptHash), signature);
 }
 
 /** Verifies a TLS 1.2 ServerKeyExchange signature (PKCS#1 v1.5, PSS with salt = hash length, or DER ECDSA). */
 export function verifyServerKeyExchange(
   publicKey: KeyObject, scheme: SignatureScheme, clientRandom: Uint8Array, serverRandom: Uint8Array, params: Uint8Array, signature: Uint8Array,
 ): boolean {
-  const info = SCHEME_HASH[scheme];
+  const info = schemeInfo(scheme);
   if (info === undefined) return false;
-  return verifyContent(info, publicKey, serverKeyExchangeContent(clientRandom, serverRandom, params), signature);
-}
-
-function verifyContent(info: { hash: string; len: number; kind: KeyKind; pkcs1?: boolean }, publicKey: KeyObject, content: Uint8Array, signature: Uint8Array): boolean {
-  // RFC 8017 §8.1.2 / §8.2.2: an RSA signature is exactly k octets (OpenSSL would accept fewer).
-  const bits = info.kind === KeyKind.RSA ? publicKey.asymmetricKeyDetails?.modulusLength : undefined;
-  if (bits !== undefined && signature.length !== Math.ceil(bits / 8)) return false;
-  try {
-    if (info.pkcs1) return cryptoVerify(info.hash, content, { key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);
-    if (info.kind === KeyKind.RSA) {
-      return cryptoVerify(info.hash, content, { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: info.len }, signature);
-    }
-    return cryptoVerify(info.hash, content, { key: publicKey, dsaEncoding: "der" }, signature);
-  } catch {
-    return false;
-  }
+  return verifyContent(publicKey, info, tls12ServerKeyExchangeContent(clientRandom, serverRandom, params), signature);
 }
 
 export class TlsSession {
@@ -497,10 +465,10 @@ export class TlsSession {
       this.keyOp = { op, scheme, hash: this.sandbox.copyOut(ptr, len) };
       return;
     }
-    const info = SCHEME_HASH[scheme];
-    if (info === undefined || info.kind !== this.choice.keyKind) return;
+    const info = schemeInfo(scheme);
+    if (info === undefined || info.keyKind !== this.choice.keyKind) return;
     if (op === KeyOp.SIGN_TLS13_SERVER_CERT_VERIFY) {
-      if (info.pkcs1 || !(len === 32 || len === 48 || len === 64)) return;
+      if (!info.tls13 || !(len === 32 || len === 48 || len === 64)) return;
       this.keyOp = { op, scheme, hash: this.sandbox.copyOut(ptr, len) };
     } else if (op === KeyOp.SIGN_TLS12_SERVER_KEY_EXCHANGE) {
       // client_random ‖ server_random ‖ ServerECDHParams for x25519 (4 + 32) or secp256r1 (4 + 65).
