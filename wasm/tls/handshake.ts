@@ -147,6 +147,25 @@ export function wPatch(at: i32, width: i32): void {
   for (let i = 0; i < width; i++) store<u8>(W.base + <usize>(at + i), <u8>(n >> ((width - 1 - i) * 8)));
 }
 
+/**
+ * The server_name and ALPN answers, the same in TLS 1.3 EncryptedExtensions and the TLS 1.2
+ * ServerHello: an empty server_name acknowledges that the name was used (RFC 6066 §3); ALPN
+ * carries exactly one protocol name (RFC 7301 §3.1).
+ */
+export function writeNameAndAlpnAcks(): void {
+  if (S.clientOfferedSni) {
+    w16(Ext.SERVER_NAME);
+    w16(0);
+  }
+  if (S.alpnLen > 0) {
+    w16(Ext.ALPN);
+    w16(S.alpnLen + 3);
+    w16(S.alpnLen + 1);
+    w8(S.alpnLen);
+    wBytes(alpnBuf, S.alpnLen);
+  }
+}
+
 // ---- Configuration (the policy blob, wasm/abi.ts) ---------------------------------------------
 
 function knownSuite(s: u32): bool {
@@ -737,6 +756,22 @@ function sendCompatCcs(): void {
 }
 
 /** §4.1.4: HelloRetryRequest = ServerHello with the special random, naming the group we want. */
+/**
+ * Ends a ServerHello or HelloRetryRequest in the flight buffer: supported_versions naming TLS 1.3
+ * (§4.2.1), the lengths patched, the message added to the transcript and sent in the clear, then
+ * the middlebox-compatibility CCS (§D.4).
+ */
+function finishHello13(extAt: i32): void {
+  w16(Ext.SUPPORTED_VERSIONS);
+  w16(2);
+  w16(0x0304);
+  wPatch(extAt, 2);
+  wPatch(1, 3);
+  hash_update(transcript, flight, W.pos);
+  sendPlain(ContentType.HANDSHAKE, flight, W.pos);
+  sendCompatCcs();
+}
+
 function sendHelloRetryRequest(): void {
   wStart(flight, 0, FLIGHT_CAP);
   w8(HandshakeType.SERVER_HELLO);
@@ -752,14 +787,7 @@ function sendHelloRetryRequest(): void {
   w16(Ext.KEY_SHARE);
   w16(2);
   w16(S.group);
-  w16(Ext.SUPPORTED_VERSIONS);
-  w16(2);
-  w16(0x0304);
-  wPatch(extAt, 2);
-  wPatch(1, 3);
-  hash_update(transcript, flight, W.pos);
-  sendPlain(ContentType.HANDSHAKE, flight, W.pos);
-  sendCompatCcs();
+  finishHello13(extAt);
   S.helloRetry = true;
   // §4.2.10: after a HelloRetryRequest, 0-RTT records (outer type application_data) are skipped.
   S.phase = Phase.EXPECT_CLIENT_HELLO_2;
@@ -859,15 +887,7 @@ function sendServerHello(): bool {
     wBytes(ecdhePub, 65);
   }
   wipe(ecdhePriv, 32);
-  // supported_versions (§4.2.1): the selected version.
-  w16(Ext.SUPPORTED_VERSIONS);
-  w16(2);
-  w16(0x0304);
-  wPatch(extAt, 2);
-  wPatch(1, 3);
-  hash_update(transcript, flight, W.pos);
-  sendPlain(ContentType.HANDSHAKE, flight, W.pos);
-  sendCompatCcs();
+  finishHello13(extAt);
   deriveHandshakeSecrets(sharedLen);
   installWriteKeys(serverSecret);
   installReadKeys(clientSecret);
@@ -888,19 +908,7 @@ function sendServerParameters(): void {
     w16(2);
     w16(MAX_PLAINTEXT + 1);
   }
-  if (S.clientOfferedSni) {
-    // RFC 6066 §3: an empty server_name acknowledges that the name was used.
-    w16(Ext.SERVER_NAME);
-    w16(0);
-  }
-  if (S.alpnLen > 0) {
-    // RFC 7301 §3.1: exactly one protocol name.
-    w16(Ext.ALPN);
-    w16(S.alpnLen + 3);
-    w16(S.alpnLen + 1);
-    w8(S.alpnLen);
-    wBytes(alpnBuf, S.alpnLen);
-  }
+  writeNameAndAlpnAcks();
   wPatch(extAt, 2);
   wPatch(1, 3);
   // Certificate (§4.4.2): empty request context; each entry is cert_data + empty extensions.

@@ -21,12 +21,12 @@ import { randomFill } from "../sys";
 import {
   S, Phase, Aead, MAX_PLAINTEXT, flight, FLIGHT_CAP, certBuf, keyopBuf, KEYOP_CAP, transcript, transcript384, hashScratch,
   cfgSuites, cfgGroups, sniBuf, clientRandom, serverRandom, masterSecret, keyBlock, ecdhePriv, ecdhePub, sharedSecret, thash,
-  expectedFinished, tmp64, alpnBuf,
+  expectedFinished, tmp64,
 } from "./state";
 import { ContentType, fail, sendPlain, sendProtected, sendWarning, installReadKeys12, installWriteKeys12 } from "./record";
 import {
   CH, Ext, HandshakeType, W, wStart, wRoom, w8, w16, w24, wBytes, wPatch, bitTest, groupSeen, itemR, cfgR, alertFor,
-  selectAlpn, offersSuite, requestKeyOp, SIG_PSS256, SIG_PSS384, SIG_PSS512, SIG_P256, SIG_P384, SIG_PKCS256, SIG_PKCS384,
+  selectAlpn, offersSuite, requestKeyOp, writeNameAndAlpnAcks, SIG_PSS256, SIG_PSS384, SIG_PSS512, SIG_P256, SIG_P384, SIG_PKCS256, SIG_PKCS384,
   SIG_PKCS512,
 } from "./handshake";
 import { suite12Bit, suitesForKey, SUITE12_RSA_AUTH, SUITE12_ECDSA_AUTH, SUITE12_STATIC_RSA, SUITE12_ECDHE } from "./suites12";
@@ -304,19 +304,7 @@ function writeServerHello(): void {
     w8(1);
     w8(0);
   }
-  if (S.clientOfferedSni) {
-    // RFC 6066 §3: an empty server_name acknowledges the name.
-    w16(Ext.SERVER_NAME);
-    w16(0);
-  }
-  if (S.alpnLen > 0) {
-    // RFC 7301 §3.1: exactly one protocol name.
-    w16(Ext.ALPN);
-    w16(S.alpnLen + 3);
-    w16(S.alpnLen + 1);
-    w8(S.alpnLen);
-    wBytes(alpnBuf, S.alpnLen);
-  }
+  writeNameAndAlpnAcks();
   // §7.4.1.4: no extensions at all is written as no extensions block.
   if (W.pos == extAt + 2) W.pos = extAt;
   else wPatch(extAt, 2);
