@@ -123,6 +123,14 @@ export class KeyServerClient {
     return this.request({ op: Op.SIGN_TLS12_SERVER_KEY_EXCHANGE, keyId, handshakeId, scheme, clientRandom, serverRandom, params });
   }
 
+  /**
+   * TLS 1.2 static RSA: the EncryptedPreMasterSecret, decrypted with implicit rejection. The answer
+   * is always 48 bytes, the premaster or a value the key server derives from the ciphertext.
+   */
+  decryptPremaster(keyId: number, handshakeId: bigint, ciphertext: Uint8Array): Promise<Uint8Array> {
+    return this.request({ op: Op.RSA_DECRYPT_PREMASTER, keyId, handshakeId, ciphertext });
+  }
+
   async ping(): Promise<void> {
     await this.request({ op: Op.PING, keyId: 0 });
   }

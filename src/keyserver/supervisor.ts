@@ -72,6 +72,10 @@ export class KeyServerSupervisor extends EventEmitter {
     return this.withClient((c) => c.signServerKeyExchange(keyId, handshakeId, scheme, clientRandom, serverRandom, params));
   }
 
+  decryptPremaster(keyId: number, handshakeId: bigint, ciphertext: Uint8Array): Promise<Uint8Array> {
+    return this.withClient((c) => c.decryptPremaster(keyId, handshakeId, ciphertext));
+  }
+
   ping(): Promise<void> {
     return this.withClient((c) => c.ping());
   }

@@ -114,22 +114,6 @@ export function exitCodeOf(e: unknown): ExitCode {
   return ExitCode.SYSTEM_ERROR;
 }
 
-function usesStaticRsa(settings: WorkerSettings): boolean {
-  return settings.vhosts.some((v) => v.policy.staticRsa === true);
-}
-
-type PremasterDecrypter = (keyId: number, handshakeId: bigint, ciphertext: Uint8Array) => Promise<Uint8Array>;
-
-/**
- * The key-server supervisor's premaster decryption (TLS 1.2 static RSA). The key server implements
- * the operation; its supervisor may not expose it yet, and then static RSA is refused at start-up.
- */
-function premasterDecrypter(keys: KeyServerSupervisor): PremasterDecrypter {
-  const method = (keys as unknown as { decryptPremaster?: PremasterDecrypter }).decryptPremaster;
-  if (typeof method !== "function") return () => Promise.reject(new Error("this key-server supervisor cannot decrypt premaster secrets"));
-  return method.bind(keys);
-}
-
 /** Restarting a worker that died waits this long, doubling per failure in a row, up to the maximum. */
 const RESPAWN_INITIAL_MS = 250;
 const RESPAWN_MAX_MS = 30000;
@@ -180,7 +164,7 @@ export class Supervisor {
     const count = workerCount(config);
     const started = new Promise<void>((resolve, reject) => { this.startWaiter = { resolve, reject }; });
     for (let i = 0; i < count; i++) this.spawnWorker();
-    this.bootKeys = this.startKeys(config, keySpecs, 1, usesStaticRsa(settings));
+    this.bootKeys = this.startKeys(config, keySpecs, 1);
     const [keys, workers] = await Promise.allSettled([this.bootKeys, started]);
     this.bootKeys = null;
     if (keys.status === "rejected" || workers.status === "rejected") {
@@ -216,10 +200,10 @@ export class Supervisor {
 
   private async newGeneration(config: Config, number: number): Promise<Generation> {
     const { settings, keys: keySpecs } = this.prepare(config, number);
-    return { number, config, settings, keys: await this.startKeys(config, keySpecs, number, usesStaticRsa(settings)) };
+    return { number, config, settings, keys: await this.startKeys(config, keySpecs, number) };
   }
 
-  private async startKeys(config: Config, keySpecs: KeySpec[], number: number, staticRsa: boolean): Promise<KeyServerSupervisor> {
+  private async startKeys(config: Config, keySpecs: KeySpec[], number: number): Promise<KeyServerSupervisor> {
     const keys = await startKeyServer({
       script: this.options.program,
       keys: keySpecs,
@@ -228,10 +212,6 @@ export class Supervisor {
       stderr: "pipe",
       log: (line) => this.log.info(line),
     });
-    if (staticRsa && typeof (keys as unknown as { decryptPremaster?: unknown }).decryptPremaster !== "function") {
-      await keys.close();
-      throw new ProxyError("UNSUPPORTED", "static-rsa yes needs premaster decryption from the key server, which this build's key-server supervisor does not offer; set static-rsa no");
-    }
     keys.on("restart", (pid: number) => this.log.info("keyserver restarted", { pid, generation: number }));
     keys.on("exit", (e: { pid: number; code: number | null; signal: string | null }) => {
       // Deaths we did not cause: ours (shutdown, a retired generation) are not news.
@@ -313,7 +293,7 @@ export class Supervisor {
         signing = keyServer.then((k) => k.sign(m.keyId, handshakeId, m.scheme, hash));
       } else if (m.op === "premaster") {
         const ciphertext = bytes(m.ciphertext);
-        signing = keyServer.then((k) => premasterDecrypter(k)(m.keyId, handshakeId, ciphertext));
+        signing = keyServer.then((k) => k.decryptPremaster(m.keyId, handshakeId, ciphertext));
       } else if (m.op === "server-key-exchange") {
         const [clientRandom, serverRandom, params] = [bytes(m.clientRandom), bytes(m.serverRandom), bytes(m.params)];
         signing = keyServer.then((k) => k.signServerKeyExchange(m.keyId, handshakeId, m.scheme, clientRandom, serverRandom, params));
