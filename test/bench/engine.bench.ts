@@ -3,6 +3,10 @@
 // The TLS engine (release variant) driven through the TlsSession API by Node's own TLS client,
 // over an in-memory transport (no sockets, so no kernel in the figures):
 //
+// Every row exists for TLS 1.3 and, with a `tls12-` prefix, for TLS 1.2 (the ECDHE-ECDSA suite of
+// the same cipher, extended master secret; the TLS 1.2 server flight has the ServerKeyExchange
+// signature where TLS 1.3 has CertificateVerify):
+//
 //   handshake-engine-GROUP  µs of sandbox CPU per full TLS 1.3 handshake (TLS_AES_128_GCM_SHA256,
 //                           ECDSA P-256 certificate): the time spent inside calls to the engine's
 //                           exports (process.hrtime.bigint around each), from tls_configure to the
@@ -29,7 +33,8 @@
 // Record rows time the whole session calls (host copies included); their native column is
 // node:crypto's AEAD on the same 16 KiB, per record as a TLS stack pays it: a new cipher object,
 // the 5-byte record header as AAD, the data and its content-type byte, the tag (as in
-// crypto.bench.ts, plus that byte).
+// crypto.bench.ts, plus that byte; TLS 1.2 records have no content-type byte, and the 13-byte
+// AAD costs the same within noise, so the native column is the same).
 // Each row is the median of interleaved rounds, sandbox and native alternating (measure.ts).
 import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from "node:crypto";
 import { Duplex } from "node:stream";
@@ -45,8 +50,36 @@ const only = onlyArg >= 0 ? process.argv[onlyArg + 1].split(",") : null;
 const wanted = (name: string): boolean => only === null || only.includes(name);
 
 const RECORD = 16384;
-/** A TLS 1.3 record carrying RECORD bytes: header, data, content type, tag. */
-const RECORD_WIRE = 5 + RECORD + 1 + 16;
+
+type Version = "TLSv1.3" | "TLSv1.2";
+
+/** The wire size of a record carrying RECORD bytes: header, [explicit nonce], data, [content type], tag. */
+function recordWire(version: Version, suite: string): number {
+  if (version === "TLSv1.3") return 5 + RECORD + 1 + 16;
+  return 5 + (suite.includes("GCM") ? 8 : 0) + RECORD + 16;
+}
+
+/** The TLS 1.2 suite (ECDSA certificate) that matches a TLS 1.3 suite's AEAD. */
+const TLS12_SUITE: Record<string, string> = {
+  TLS_AES_128_GCM_SHA256: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+  TLS_AES_256_GCM_SHA384: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+  TLS_CHACHA20_POLY1305_SHA256: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+};
+/** OpenSSL's names for them, which is what tls.connect's `ciphers` takes for TLS 1.2. */
+const OPENSSL_NAME: Record<string, string> = {
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: "ECDHE-ECDSA-AES128-GCM-SHA256",
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: "ECDHE-ECDSA-AES256-GCM-SHA384",
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: "ECDHE-ECDSA-CHACHA20-POLY1305",
+};
+const GROUP_CODE: Record<string, number> = { X25519: 0x1d, "P-256": 0x17, "P-384": 0x18 };
+const VERSIONS: readonly [Version, string][] = [["TLSv1.3", ""], ["TLSv1.2", "tls12-"]];
+/** The client's options for one version and suite (standard name). */
+function clientOptions(version: Version, group: string, suite: string) {
+  // TLS 1.2 has no key_share: the client's supported_groups also name the curves its ECDSA
+  // certificate check accepts (RFC 8422 §5.1.1), so P-256 stays listed, after the group asked for.
+  const curves = version === "TLSv1.2" && group !== "P-256" ? `${group}:P-256` : group;
+  return { minVersion: version, maxVersion: version, rejectUnauthorized: false, ecdhCurve: curves, ciphers: OPENSSL_NAME[suite] ?? suite } as const;
+}
 const ROUNDS = 7;
 const ROUND_MS = 120;
 const HANDSHAKES_PER_ROUND = 16;
@@ -115,9 +148,10 @@ interface Connection {
  * client's transport is a Duplex whose writes go to session.receive and whose reads are what the
  * session sends; the promise resolves once both sides are done.
  */
-function handshake(sandbox: Sandbox, clock: SandboxClock | null, group: string, suite: string): Promise<Connection> {
+function handshake(sandbox: Sandbox, clock: SandboxClock | null, group: string, suite: string, version: Version = "TLSv1.3"): Promise<Connection> {
   return new Promise((resolve, reject) => {
-    const session = new TlsSession(clock === null ? sandbox : clock.wrap(sandbox), {}, select);
+    const policy = version === "TLSv1.2" ? { tls12: true } : {};
+    const session = new TlsSession(clock === null ? sandbox : clock.wrap(sandbox), policy, select);
     let client: TLSSocket;
     let clientDone = false;
     let serverDone = false;
@@ -127,6 +161,7 @@ function handshake(sandbox: Sandbox, clock: SandboxClock | null, group: string, 
       const st = session.status;
       if (clock !== null) clock.running = true;
       if (st.failed) reject(new Error(`engine handshake failed: ${st.error?.message ?? "?"}`));
+      else if (st.handshakeDone && st.group !== GROUP_CODE[group]) reject(new Error(`engine negotiated group ${st.group}, wanted ${group}`));
       else if (st.handshakeDone) serverDone = true;
       if (clientDone && serverDone) resolve(conn);
     };
@@ -150,7 +185,7 @@ function handshake(sandbox: Sandbox, clock: SandboxClock | null, group: string, 
       },
     });
     session.onUpdate = flush;
-    client = connect({ socket: transport, minVersion: "TLSv1.3", rejectUnauthorized: false, ecdhCurve: group, ciphers: suite });
+    client = connect({ socket: transport, ...clientOptions(version, group, suite) });
     conn.client = client;
     client.once("secureConnect", () => {
       const negotiated = client.getCipher()?.standardName;
@@ -221,16 +256,17 @@ const factory = await engineFactory("release");
 
 // ---- Handshakes ------------------------------------------------------------------------------------
 
-for (const [group, curve] of [["x25519", "X25519"], ["secp256r1", "P-256"]] as const) {
-  const name = `handshake-engine-${group}`;
+for (const [version, prefix] of VERSIONS) for (const [group, curve] of [["x25519", "X25519"], ["secp256r1", "P-256"]] as const) {
+  const name = `${prefix}handshake-engine-${group}`;
   if (!wanted(name)) continue;
+  const suite = version === "TLSv1.3" ? HANDSHAKE_SUITE : TLS12_SUITE[HANDSHAKE_SUITE];
   // A round's figure is its median handshake: a call preempted by another process on this
   // shared machine counts its wait as sandbox time, and the median keeps such handshakes out.
   const handshakeRound = async (): Promise<number> => {
     const each: number[] = [];
     for (let i = 0; i < HANDSHAKES_PER_ROUND; i++) {
       const clock = new SandboxClock();
-      close(await handshake(factory.instantiate(), clock, curve, HANDSHAKE_SUITE));
+      close(await handshake(factory.instantiate(), clock, curve, suite, version));
       each.push(Number(clock.ns) / 1000);
     }
     return median(each);
@@ -240,15 +276,15 @@ for (const [group, curve] of [["x25519", "X25519"], ["secp256r1", "P-256"]] as c
 }
 
 // The same handshake with Node's tls server on the other end of an in-memory pair.
-const serverContext = createSecureContext({ cert: cert.certPem, key: cert.keyPem, minVersion: "TLSv1.3" });
+const serverContext = createSecureContext({ cert: cert.certPem, key: cert.keyPem, minVersion: "TLSv1.2" });
 
-function nodeHandshake(group: string, suite: string): Promise<void> {
+function nodeHandshake(group: string, suite: string, version: Version): Promise<void> {
   return new Promise((resolve, reject) => {
     let clientEnd: Duplex;
     const serverEnd = new Duplex({ read() {}, write(chunk: Buffer, _e, callback) { clientEnd.push(chunk); callback(); } });
     clientEnd = new Duplex({ read() {}, write(chunk: Buffer, _e, callback) { serverEnd.push(chunk); callback(); } });
     const server = new TLSSocket(serverEnd, { isServer: true, secureContext: serverContext });
-    const client = connect({ socket: clientEnd, minVersion: "TLSv1.3", rejectUnauthorized: false, ecdhCurve: group, ciphers: suite });
+    const client = connect({ socket: clientEnd, ...clientOptions(version, group, suite) });
     let done = 0;
     const finish = (): void => {
       if (++done < 2) return;
@@ -274,15 +310,16 @@ async function cpuPerHandshake(run: () => Promise<void>): Promise<number> {
   return (used.user + used.system) / PROCESS_HANDSHAKES_PER_ROUND;
 }
 
-for (const [group, curve] of [["x25519", "X25519"], ["secp256r1", "P-256"]] as const) {
-  const name = `handshake-process-${group}`;
+for (const [version, prefix] of VERSIONS) for (const [group, curve] of [["x25519", "X25519"], ["secp256r1", "P-256"]] as const) {
+  const name = `${prefix}handshake-process-${group}`;
   if (!wanted(name)) continue;
+  const suite = version === "TLSv1.3" ? HANDSHAKE_SUITE : TLS12_SUITE[HANDSHAKE_SUITE];
   const [sandbox, native] = await interleaved(
     () => {
       const spare = Array.from({ length: PROCESS_HANDSHAKES_PER_ROUND }, () => factory.instantiate());
-      return cpuPerHandshake(async () => close(await handshake(spare.pop()!, null, curve, HANDSHAKE_SUITE)));
+      return cpuPerHandshake(async () => close(await handshake(spare.pop()!, null, curve, suite, version)));
     },
-    () => cpuPerHandshake(() => nodeHandshake(curve, HANDSHAKE_SUITE)),
+    () => cpuPerHandshake(() => nodeHandshake(curve, suite, version)),
   );
   results.push(result(name, "us/op", sandbox, native));
 }
@@ -297,7 +334,7 @@ const SUITES = [
 ] as const;
 
 const plaintext = randomBytes(RECORD);
-const header = Buffer.from([0x17, 0x03, 0x03, (RECORD_WIRE - 5) >> 8, (RECORD_WIRE - 5) & 255]);
+const header = Buffer.from([0x17, 0x03, 0x03, (recordWire("TLSv1.3", "") - 5) >> 8, (recordWire("TLSv1.3", "") - 5) & 255]);
 const nonce = randomBytes(12);
 
 /** node:crypto sealing one record, as a TLS stack does per record. */
@@ -328,11 +365,11 @@ function nativeOpen(cipher: CipherGCMTypes, key: Buffer): () => void {
 }
 
 /** `count` records of RECORD bytes sealed by the Node client, split at record boundaries. */
-function clientRecords(conn: Connection, count: number): Promise<Buffer[]> {
+function clientRecords(conn: Connection, count: number, wire: number): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     conn.capture = [];
     conn.captured = 0;
-    const want = count * RECORD_WIRE;
+    const want = count * wire;
     conn.onCapture = () => {
       if (conn.captured < want) return;
       const all = Buffer.concat(conn.capture!);
@@ -341,7 +378,7 @@ function clientRecords(conn: Connection, count: number): Promise<Buffer[]> {
       const records: Buffer[] = [];
       for (let off = 0; off < all.length;) {
         const len = 5 + all.readUInt16BE(off + 3);
-        if (len !== RECORD_WIRE) return reject(new Error(`client sent a ${len}-byte record`));
+        if (len !== wire) return reject(new Error(`client sent a ${len}-byte record`));
         records.push(all.subarray(off, off + len));
         off += len;
       }
@@ -351,18 +388,21 @@ function clientRecords(conn: Connection, count: number): Promise<Buffer[]> {
   });
 }
 
-for (const [suite, cipher, keyLength] of SUITES) {
-  const sealName = `record-seal-${suite}`;
-  const openName = `record-open-${suite}`;
+for (const [version, prefix] of VERSIONS) for (const [suite13, cipher, keyLength] of SUITES) {
+  const suite = version === "TLSv1.3" ? suite13 : TLS12_SUITE[suite13];
+  const wire = recordWire(version, suite);
+  const rowSuite = version === "TLSv1.3" ? suite : OPENSSL_NAME[suite];
+  const sealName = `${prefix}record-seal-${rowSuite}`;
+  const openName = `${prefix}record-open-${rowSuite}`;
   if (!wanted(sealName) && !wanted(openName)) continue;
-  const conn = await handshake(factory.instantiate(), null, "X25519", suite);
+  const conn = await handshake(factory.instantiate(), null, "X25519", suite, version);
   const { session } = conn;
   const key = randomBytes(keyLength);
 
   if (wanted(sealName)) {
     session.write(plaintext);
     const first = session.takeOutgoing();
-    if (first.length !== RECORD_WIRE) throw new Error(`${suite}: sealed ${RECORD} bytes into ${first.length}, not one record`);
+    if (first.length !== wire) throw new Error(`${suite}: sealed ${RECORD} bytes into ${first.length}, not one record`);
     const [sandbox, native] = await interleaved(
       () => recordRate(() => {
         session.write(plaintext);
@@ -378,7 +418,7 @@ for (const [suite, cipher, keyLength] of SUITES) {
     // (made before the round's clock starts), as many as fill about ROUND_MS at the last rate.
     let perRound = 64;
     const sandboxRound = async (): Promise<number> => {
-      const records = await clientRecords(conn, perRound);
+      const records = await clientRecords(conn, perRound, wire);
       const t0 = performance.now();
       for (const r of records) {
         session.receive(r);
