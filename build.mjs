@@ -13,7 +13,8 @@
 // also builds the engine's `metered` and `fuzz` variants and bundles test/**/*.fuzz.ts (npm run fuzz).
 //   node build.mjs --lab --out DIR     (never the default, never into build/ or dist/)
 // also builds the TEST-ONLY engine variants with planted bugs (wasm/tls/lab.ts: lab-trap, lab-spin,
-// lab-heartbleed) and bundles test/**/*.lab.ts and test/**/*.lab.test.ts, which need them.
+// lab-heartbleed), the lab program DIR/tlsbox-lab.mjs (TLSBOX_LAB_ENGINE=lab-… puts one in its
+// workers) and bundles test/**/*.lab.ts and test/**/*.lab.test.ts, which need them.
 //
 // WebAssembly modules go to build/*.wasm (plus a .wat beside each, to audit what the compiler
 // emitted: grep it for `__new` to find allocations). Each module is built in two variants:
@@ -150,6 +151,18 @@ async function bundle() {
     });
     log(`  bundle src/cli.ts -> ${outDir === resolve("build") ? "dist" : relative(process.cwd(), outDir)}/tlsbox.mjs`);
   }
+  // The lab program (--lab only): the same program with lab-engines.lab.ts swapped in for
+  // lab-engines.ts, so TLSBOX_LAB_ENGINE can put a lab engine into the real workers.
+  if (lab && existsSync("src/cli.ts")) {
+    await esbuild.build({
+      ...common,
+      entryPoints: ["src/cli.ts"],
+      outfile: `${outDir}/tlsbox-lab.mjs`,
+      plugins: [buildDirPlugin, labEnginesPlugin],
+      banner: { js: "#!/usr/bin/env node\n" + common.banner.js },
+    });
+    log(`  bundle src/cli.ts (lab engines) -> ${relative(process.cwd(), outDir)}/tlsbox-lab.mjs`);
+  }
   // *.lab.test.ts and *.lab.ts import the lab engines: bundled only with --lab.
   const tests = [...findFiles("test", ".test.ts"), ...findFiles("test", ".bench.ts"), ...(fuzz ? findFiles("test", ".fuzz.ts") : []),
     ...(lab ? findFiles("test", ".lab.ts") : [])]
@@ -199,6 +212,14 @@ const buildDirPlugin = {
   name: "tlsbox-build-dir",
   setup(build) {
     build.onResolve({ filter: /\/build\/[^/]+\.wasm$/ }, (args) => ({ path: join(outDir, basename(args.path)) }));
+  },
+};
+
+// The lab program's swap: src/sandbox/lab-engines.ts (no switch) becomes lab-engines.lab.ts.
+const labEnginesPlugin = {
+  name: "tlsbox-lab-engines",
+  setup(build) {
+    build.onResolve({ filter: /\/lab-engines$/ }, (args) => ({ path: resolve(args.resolveDir, `${args.path}.lab.ts`) }));
   },
 };
 

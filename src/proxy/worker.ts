@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { SparePool, type SandboxFactory } from "../sandbox/loader";
+import { labEngine } from "../sandbox/lab-engines";
 import { ENGINE_MODULES } from "../sandbox/modules";
 import { createTlsSandboxFactory } from "../tls/session";
 import { Connection, type ConnectionContext } from "./connection";
@@ -48,7 +49,9 @@ export class Worker {
     this.log.level = settings.logLevel;
     if (first) {
       dropPrivileges(settings, this.log);
-      this.factory = await createTlsSandboxFactory(ENGINE_MODULES.release, { wasi: settings.wasi });
+      const lab = labEngine();
+      if (lab !== null) this.log.warn("LAB ENGINE: deliberately vulnerable, for the isolation lab only", { engine: lab.name });
+      this.factory = await createTlsSandboxFactory(lab?.module ?? ENGINE_MODULES.release, { wasi: settings.wasi });
     }
     if (this.pool === null || this.pool.target !== settings.spares) {
       this.pool?.drain();

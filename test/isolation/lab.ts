@@ -4,6 +4,7 @@
 import labHeartbleed from "../../build/engine.lab-heartbleed.wasm";
 import labSpin from "../../build/engine.lab-spin.wasm";
 import labTrap from "../../build/engine.lab-trap.wasm";
+import { fileURLToPath } from "node:url";
 import type { SandboxFactory } from "../../src/sandbox/loader";
 import { createTlsSandboxFactory } from "../../src/tls/session";
 
@@ -12,3 +13,10 @@ export const LAB_ENGINES = { trap: labTrap, spin: labSpin, heartbleed: labHeartb
 export async function labFactory(kind: keyof typeof LAB_ENGINES): Promise<SandboxFactory> {
   return createTlsSandboxFactory(LAB_ENGINES[kind]);
 }
+
+/**
+ * The lab program (OUT/tlsbox-lab.mjs, bundled by `node build.mjs --lab --out OUT` beside the lab
+ * tests, which live in OUT/test/<dir>/): the real proxy, whose workers run the lab engine named by
+ * TLSBOX_LAB_ENGINE.
+ */
+export const LAB_PROGRAM: string = fileURLToPath(new URL("../../tlsbox-lab.mjs", import.meta.url));

@@ -193,8 +193,8 @@ function killGroup(child: ChildProcess): void {
  * Starts the program with `args` in its own process group (so cleanup reaches its workers and key
  * server too) and waits for its "listening" line.
  */
-export async function startTlsbox(args: string[], options: { cwd?: string; env?: Record<string, string>; ready?: RegExp } = {}): Promise<Tlsbox> {
-  const child = spawn(process.execPath, [PROGRAM, ...args], {
+export async function startTlsbox(args: string[], options: { cwd?: string; env?: Record<string, string>; ready?: RegExp; program?: string } = {}): Promise<Tlsbox> {
+  const child = spawn(process.execPath, [options.program ?? PROGRAM, ...args], {
     cwd: options.cwd,
     env: { ...process.env, TLSBOX_DRAIN_TIMEOUT: "5", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -206,7 +206,7 @@ export async function startTlsbox(args: string[], options: { cwd?: string; env?:
 }
 
 /** Writes a config file and starts the program with it. */
-export function startWithConfig(dir: string, text: string, options: { env?: Record<string, string> } = {}): Promise<Tlsbox> {
+export function startWithConfig(dir: string, text: string, options: { env?: Record<string, string>; program?: string } = {}): Promise<Tlsbox> {
   const file = join(dir, "tlsbox.conf");
   writeFileSync(file, text);
   return startTlsbox(["--config", file], options);
