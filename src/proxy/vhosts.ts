@@ -32,11 +32,11 @@ export interface Vhost {
 const TLS13_SUITES = new Set<number>([CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_CHACHA20_POLY1305_SHA256]);
 const ENGINE_SUITES = new Set<number>([...TLS13_SUITES, ...TLS12_SUITES, ...STATIC_RSA_SUITES]);
 const STATIC_RSA = new Set<number>(STATIC_RSA_SUITES);
-const ENGINE_GROUPS = new Set<number>([NamedGroup.X25519, NamedGroup.SECP256R1]);
+const ENGINE_GROUPS = new Set<number>([NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1]);
 
 /**
- * The engine's policy for a vhost. Suites and groups the engine does not implement (static RSA,
- * secp384r1 key exchange) are left out; a version left without a suite is switched off, and a
+ * The engine's policy for a vhost. Suites and groups the engine does not implement are left out
+ * (and static RSA unless `static-rsa yes`); a version left without a suite is switched off, and a
  * vhost left with nothing to negotiate is refused at start-up rather than failing every handshake.
  */
 export function enginePolicy(tls: ConfigTlsPolicy, where: string): Partial<EnginePolicy> {
@@ -47,7 +47,7 @@ export function enginePolicy(tls: ConfigTlsPolicy, where: string): Partial<Engin
   if (!tls13 && !tls12) throw new ProxyError("UNSUPPORTED", `${where} leaves no cipher suite the engine implements for an enabled TLS version`);
   const suites = offered.filter((s) => (TLS13_SUITES.has(s) ? tls13 : tls12));
   const groups = tls.groups.filter((g) => ENGINE_GROUPS.has(g));
-  if (groups.length === 0) throw new ProxyError("UNSUPPORTED", `${where} allows no key-exchange group the engine implements (x25519, secp256r1)`);
+  if (groups.length === 0) throw new ProxyError("UNSUPPORTED", `${where} allows no key-exchange group the engine implements (x25519, secp256r1, secp384r1)`);
   return {
     tls13,
     tls12,

@@ -49,7 +49,7 @@ const TLS13_SUITES: readonly CipherSuite[] = [CipherSuite.TLS_AES_128_GCM_SHA256
 
 export const DEFAULT_POLICY: TlsPolicy = {
   suites: TLS13_SUITES,
-  groups: [NamedGroup.X25519, NamedGroup.SECP256R1],
+  groups: [NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1],
   alpn: [],
   serverCipherOrder: false,
   maxEarlyData: 65536,
@@ -70,7 +70,7 @@ export class PolicyError extends Error {
 
 const SUITES = new Set<number>([...TLS13_SUITES, ...TLS12_SUITES, ...STATIC_RSA_SUITES]);
 const SUITES13 = new Set<number>(TLS13_SUITES);
-const GROUPS = new Set<number>([NamedGroup.X25519, NamedGroup.SECP256R1]);
+const GROUPS = new Set<number>([NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1]);
 
 /** Encodes a policy; throws PolicyError for anything the engine would refuse. */
 export function encodePolicy(partial: Partial<TlsPolicy> = {}): Uint8Array {
@@ -86,7 +86,7 @@ export function encodePolicy(partial: Partial<TlsPolicy> = {}): Uint8Array {
   check(p.tls13 || p.tls12, "versions: at least one of TLS 1.3 and TLS 1.2");
   check(!p.tls13 || p.suites.some((s) => SUITES13.has(s)), "suites: TLS 1.3 is enabled but no TLS 1.3 suite is listed");
   check(!p.tls12 || p.suites.some((s) => !SUITES13.has(s)), "suites: TLS 1.2 is enabled but no TLS 1.2 suite is listed");
-  check(p.groups.length >= 1 && p.groups.length <= 8 && p.groups.every((g) => GROUPS.has(g)) && new Set(p.groups).size === p.groups.length, "groups: 1 to 8 distinct of x25519, secp256r1");
+  check(p.groups.length >= 1 && p.groups.length <= 8 && p.groups.every((g) => GROUPS.has(g)) && new Set(p.groups).size === p.groups.length, "groups: 1 to 8 distinct of x25519, secp256r1, secp384r1");
   const names = p.alpn.map((a) => Buffer.from(a, "utf8"));
   check(names.every((n) => n.length >= 1 && n.length <= 255), "alpn: names of 1 to 255 bytes");
   const alpnLen = names.reduce((sum, n) => sum + 1 + n.length, 0);

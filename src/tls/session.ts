@@ -471,8 +471,9 @@ export class TlsSession {
       if (!info.tls13 || !(len === 32 || len === 48 || len === 64)) return;
       this.keyOp = { op, scheme, hash: this.sandbox.copyOut(ptr, len) };
     } else if (op === KeyOp.SIGN_TLS12_SERVER_KEY_EXCHANGE) {
-      // client_random ‖ server_random ‖ ServerECDHParams for x25519 (4 + 32) or secp256r1 (4 + 65).
-      if (len !== 64 + 36 && len !== 64 + 69) return;
+      // client_random ‖ server_random ‖ ServerECDHParams: 4 + 32 (x25519) to 4 + 97 (secp384r1);
+      // checkServerEcdhParams then requires exactly one well-formed ServerECDHParams.
+      if (len < 64 + 4 + 32 || len > 64 + 4 + 97) return;
       const data = this.sandbox.copyOut(ptr, len);
       const params = data.subarray(64);
       if (checkServerEcdhParams(params) !== null) return;

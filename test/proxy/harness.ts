@@ -172,7 +172,10 @@ export class Tlsbox {
   /** SIGTERM, then SIGKILL of the process group's survivors after `ms`. */
   async stop(ms = 8000): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
-    const code = await Promise.race([this.exited, sleep(ms).then(() => "timeout" as const)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => { timer = setTimeout(() => resolve("timeout"), ms); });
+    const code = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
     if (code === "timeout") {
       killGroup(this.child);
       return this.exited;

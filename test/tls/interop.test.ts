@@ -65,7 +65,7 @@ const SUITES: [CipherSuite, string, string][] = [
 ];
 
 for (const variant of VARIANTS) {
-  for (const [code, name, standard] of SUITES) for (const [group, curve] of [[NamedGroup.X25519, "X25519"], [NamedGroup.SECP256R1, "P-256"]] as const) {
+  for (const [code, name, standard] of SUITES) for (const [group, curve] of [[NamedGroup.X25519, "X25519"], [NamedGroup.SECP256R1, "P-256"], [NamedGroup.SECP384R1, "P-384"]] as const) {
     test(`${variant}: ${name}, ${curve}, RSA certificate, 64 KiB echoed`, async () => {
       const h = await startEchoServer(await engineFactory(variant), {}, () => choiceFor(rsa));
       try {

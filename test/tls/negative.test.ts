@@ -1,6 +1,7 @@
 // Malformed and out-of-order input: each gets the RFC's alert (or a clean wait for more bytes),
 // never a trap, a hang or an exception — on both engine variants. ClientHellos are the RFC 8448 §3
 // one, taken apart and rebuilt with one defect each.
+import { createECDH } from "node:crypto";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Alert, ErrorCode, NamedGroup } from "../../wasm/abi";
@@ -103,6 +104,42 @@ for (const variant of VARIANTS) {
     const h = base();
     h.extensions = h.extensions.map(([t, b]) => (t === 51 ? [t, [0, 35, 0, 0x1d, 0, 31, ...b.slice(6, 37)]] : [t, b]));
     assert.is(await alertFor(variant, helloRecord(h)), Alert.ILLEGAL_PARAMETER);
+  });
+
+  test(`${variant}: secp384r1 shares: wrong length, compressed, off the curve, x ≥ p → illegal_parameter; a valid one is taken`, async () => {
+    const shareOnlyP384 = (point: number[]): Uint8Array => {
+      const h = base();
+      h.extensions = h.extensions.map(([t, b]) => {
+        if (t === 51) return [t, [...u16(4 + point.length), 0, 0x18, ...u16(point.length), ...point]];
+        if (t === 10) return [t, [0, 2, 0, 0x18]];
+        return [t, b];
+      });
+      return helloRecord(h);
+    };
+    const good = [...createECDH("secp384r1").generateKeys()];
+    const p = Buffer.from("ff".repeat(32) + "fffffffffffffffeffffffff0000000000000000ffffffff", "hex");
+    const cases: [string, number[]][] = [
+      ["96 bytes", good.slice(0, 96)],
+      ["98 bytes", [...good, 0]],
+      ["compressed prefix 02 on 97 bytes", [2, ...good.slice(1)]],
+      ["off the curve (y + 1)", [...good.slice(0, 96), (good[96] + 1) & 255]],
+      ["x = p", [4, ...p, ...good.slice(49)]],
+      ["all zero (infinity has no encoding)", new Array(97).fill(0)],
+    ];
+    for (const [name, point] of cases) {
+      const s = new TlsSession((await engineFactory(variant)).instantiate(), { ...RFC_POLICY, groups: [NamedGroup.SECP384R1] }, () => rfcChoice());
+      s.receive(shareOnlyP384(point));
+      await settle();
+      assert.is(s.status.alertSent, Alert.ILLEGAL_PARAMETER, name);
+    }
+    // Control: the same ClientHello with the valid point gets a ServerHello with a 97-byte P-384 share.
+    const s = new TlsSession((await engineFactory(variant)).instantiate(), { ...RFC_POLICY, groups: [NamedGroup.SECP384R1] }, () => rfcChoice());
+    s.receive(shareOnlyP384(good));
+    await settle();
+    const sh = s.takeOutgoing();
+    assert.is(s.status.alertSent, null);
+    assert.ok(Buffer.from(sh).includes(Buffer.from([0, 0x33, 0, 101, 0, 0x18, 0, 97, 4])), "ServerHello key_share for secp384r1");
+    assert.is(s.status.group, NamedGroup.SECP384R1);
   });
 
   test(`${variant}: pre_shared_key not last → illegal_parameter; without psk modes → missing_extension`, async () => {

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Alert, ErrorCode, Info, KeyKind } from "../../wasm/abi";
+import { Alert, ErrorCode, Info, KeyKind, NamedGroup } from "../../wasm/abi";
 import { createTlsSandboxFactory, encodePolicy, PolicyError, TlsSession } from "../../src/tls/session";
 import { ENGINE_MODULES } from "../../src/sandbox/modules";
 import { engineFactory, makeCert, signCertificateVerify, VARIANTS, type TestCert } from "../helpers/tls";
@@ -142,10 +142,10 @@ test("the @wasmer/wasi provider runs the engine too (randomness from its random_
 
 test("policy encoding: defaults, and refusals as typed errors", () => {
   const blob = encodePolicy({ alpn: ["h2"] });
-  assert.equal([...blob], [1, 0, 3, 0x13, 1, 0x13, 2, 0x13, 3, 2, 0, 0x1d, 0, 0x17, 0, 3, 2, 0x68, 0x32, 0, 1, 0, 0, 32, 0, 0x80, 0, 0]);
+  assert.equal([...blob], [1, 0, 3, 0x13, 1, 0x13, 2, 0x13, 3, 3, 0, 0x1d, 0, 0x17, 0, 0x18, 0, 3, 2, 0x68, 0x32, 0, 1, 0, 0, 32, 0, 0x80, 0, 0]);
   assert.throws(() => encodePolicy({ rekeyAfterRecords: 0 }), (e: unknown) => e instanceof PolicyError);
   assert.throws(() => encodePolicy({ suites: [] }), (e: unknown) => e instanceof PolicyError);
-  assert.throws(() => encodePolicy({ groups: [0x18] }), (e: unknown) => e instanceof PolicyError);
+  assert.throws(() => encodePolicy({ groups: [0x19 as NamedGroup] }), (e: unknown) => e instanceof PolicyError);
   assert.throws(() => encodePolicy({ alpn: [""] }), (e: unknown) => e instanceof PolicyError);
   assert.throws(() => encodePolicy({ maxKeyUpdates: 256 }), (e: unknown) => e instanceof PolicyError);
 });
@@ -154,8 +154,8 @@ test("the engine refuses a policy it cannot honour (BAD_POLICY), without throwin
   const factory = await engineFactory("checked");
   const sandbox = factory.instantiate();
   const x = sandbox.exports as unknown as Record<string, (...a: number[]) => number>;
-  // secp384r1 is in the ABI's enum but not implemented: refused, not ignored.
-  const blob = new Uint8Array([1, 0, 1, 0x13, 1, 1, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+  // secp521r1 (0x0019) is a real group the engine does not implement: refused, not ignored.
+  const blob = new Uint8Array([1, 0, 1, 0x13, 1, 1, 0, 0x19, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
   sandbox.region(x.tls_config_ptr(), blob.length).set(blob);
   assert.is(x.tls_configure(blob.length), ErrorCode.BAD_CONFIG);
   const trailing = new Uint8Array([...encodePolicy({}), 0]);

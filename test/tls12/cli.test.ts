@@ -32,9 +32,11 @@ const OPENSSL_SUITES: [CipherSuite, string, string][] = [
 ];
 
 for (const variant of VARIANTS) {
-  for (const [code, cipher, name] of OPENSSL_SUITES) for (const [group, groups] of [[NamedGroup.X25519, "X25519:P-256"], [NamedGroup.SECP256R1, "P-256"]] as const) {
+  for (const [code, cipher, name] of OPENSSL_SUITES) for (const [group, groups] of [[NamedGroup.X25519, "X25519:P-256"], [NamedGroup.SECP256R1, "P-256"], [NamedGroup.SECP384R1, "P-384:P-256"]] as const) {
     test(`${variant}: s_client -tls1_2 -cipher ${cipher} -groups ${groups}`, async () => {
-      const h = await startEchoServer(await engineFactory(variant), TLS12_POLICY, select);
+      // P-384 first in the server's order for its row (the client also lists P-256 for the ECDSA certificate).
+      const policy = group === NamedGroup.SECP384R1 ? { ...TLS12_POLICY, groups: [NamedGroup.SECP384R1, NamedGroup.SECP256R1, NamedGroup.X25519] } : TLS12_POLICY;
+      const h = await startEchoServer(await engineFactory(variant), policy, select);
       try {
         const { out } = await sClient(h.port, ["-servername", name, "-cipher", cipher, "-groups", groups], ["hello-tls12"]);
         assert.match(out, new RegExp(`Protocol *: TLSv1\\.2`));

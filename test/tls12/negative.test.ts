@@ -80,7 +80,7 @@ for (const variant of VARIANTS) {
       ["no signature_algorithms (SHA-1 by default, RFC 5246 §7.4.1.4.1)", without(0x0d), Alert.HANDSHAKE_FAILURE],
       ["signature_algorithms without RSA schemes for the RSA certificate", withExt(0x0d, [0, 2, 4, 3]), Alert.HANDSHAKE_FAILURE],
       ["no supported_groups", without(0x0a), Alert.HANDSHAKE_FAILURE],
-      ["only secp384r1 (no P-384 ECDH here)", withExt(0x0a, [0, 2, 0, 0x18]), Alert.HANDSHAKE_FAILURE],
+      ["only secp521r1 (not implemented)", withExt(0x0a, [0, 2, 0, 0x19]), Alert.HANDSHAKE_FAILURE],
       ["ec_point_formats without uncompressed (RFC 8422 §5.1.2)", withExt(0x0b, [1, 1]), Alert.ILLEGAL_PARAMETER],
       ["ec_point_formats empty list", withExt(0x0b, [0]), Alert.DECODE_ERROR],
       ["extended_master_secret with a body", withExt(0x17, [0]), Alert.DECODE_ERROR],

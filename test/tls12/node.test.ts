@@ -30,17 +30,20 @@ const SUITES: [CipherSuite, string, "rsa" | "ecdsa"][] = [
   [CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, "ECDHE-ECDSA-CHACHA20-POLY1305", "ecdsa"],
 ];
 
-const GROUPS = [[NamedGroup.X25519, "X25519"], [NamedGroup.SECP256R1, "P-256"]] as const;
+const GROUPS = [[NamedGroup.X25519, "X25519"], [NamedGroup.SECP256R1, "P-256"], [NamedGroup.SECP384R1, "P-384"]] as const;
+/** The policy for a group row: P-384 first for its rows, since an ECDSA client also lists P-256. */
+const policyFor = (group: NamedGroup) =>
+  group === NamedGroup.SECP384R1 ? { ...TLS12_POLICY, groups: [NamedGroup.SECP384R1, NamedGroup.X25519, NamedGroup.SECP256R1] } : TLS12_POLICY;
 
 for (const variant of VARIANTS) {
   for (const [code, name, auth] of SUITES) for (const [group, curve] of GROUPS) {
     test(`${variant}: ${name}, ${curve}: 64 KiB echoed, EMS negotiated`, async () => {
       const cert = auth === "rsa" ? rsa : p256;
-      const h = await startEchoServer(await engineFactory(variant), TLS12_POLICY, () => choiceFor(cert));
+      const h = await startEchoServer(await engineFactory(variant), policyFor(group), () => choiceFor(cert));
       try {
         const payload = randomBytes(65536);
-        // RFC 8422 §5.1.1: an ECDSA client must list the certificate's curve too (we still pick X25519 first).
-        const r = await roundTrip12(h.port, payload, { ciphers: name, ecdhCurve: auth === "ecdsa" && curve === "X25519" ? "X25519:P-256" : curve });
+        // RFC 8422 §5.1.1: an ECDSA client must list the certificate's curve too (we still pick the row's group first).
+        const r = await roundTrip12(h.port, payload, { ciphers: name, ecdhCurve: auth === "ecdsa" && curve !== "P-256" ? `${curve}:P-256` : curve });
         assert.is(r.version, "TLSv1.2");
         assert.is(r.cipher, name);
         assert.ok(r.echoed.equals(payload), `echo differs (${r.echoed.length} of ${payload.length} bytes)`);

@@ -14,4 +14,5 @@ export * from "./poly1305";
 export * from "./chacha20poly1305";
 export * from "./x25519";
 export * from "./p256";
+export * from "./p384";
 export * from "./testio";

@@ -4,16 +4,15 @@
 // Each step is one function; each rejection names its RFC section and goes through fail().
 import { Alert, ErrorCode, KeyKind, KeyOp, ConfigFlag, CipherSuite, NamedGroup, SignatureScheme, Scsv } from "../abi";
 import { hash, hash_init, hash_update, hash_final } from "../crypto/sha2";
-import { x25519, x25519_base } from "../crypto/x25519";
-import { p256_keygen, p256_ecdh } from "../crypto/p256";
 import { ctEqualBytes, wipe } from "../crypto/ct";
 import { randomFill } from "../sys";
 import { suite12Bit } from "./suites12";
 import { Reader } from "./reader";
+import { ecdheKeygen, ecdheShared, knownGroup, shareLength } from "./ecdhe";
 import { HRR_RANDOM } from "./labels";
 import {
   S, Phase, Aead, MAX_PLAINTEXT, flight, FLIGHT_CAP, certBuf, keyopBuf, KEYOP_CAP, transcript, chPrint, chPrint1, sessionId,
-  clientShare, ecdhePriv, ecdhePub, sharedSecret, sniBuf, alpnBuf, cfgAlpn, cfgSuites, cfgGroups, extSeen, thash,
+  clientShare, ecdhePub, sniBuf, alpnBuf, cfgAlpn, cfgSuites, cfgGroups, extSeen, thash,
   tmp64, clientSecret, serverSecret, clientAppSecret, serverAppSecret, expectedFinished, MAX_SNI, MAX_REKEY_AFTER, MAX_SUITES,
 } from "./state";
 import { ContentType, fail, sendPlain, sendProtected, installReadKeys, installWriteKeys } from "./record";
@@ -171,9 +170,6 @@ export function writeNameAndAlpnAcks(): void {
 function knownSuite(s: u32): bool {
   return s == CipherSuite.TLS_AES_128_GCM_SHA256 || s == CipherSuite.TLS_AES_256_GCM_SHA384 || s == CipherSuite.TLS_CHACHA20_POLY1305_SHA256 ||
     suite12Bit(s) != 0;
-}
-function knownGroup(g: u32): bool {
-  return g == NamedGroup.X25519 || g == NamedGroup.SECP256R1;
 }
 
 /** Parses the policy blob; returns an ErrorCode. Unknown suites or groups are refused, not ignored. */
@@ -430,10 +426,9 @@ function parseExtension(type: u32, e: Reader): i32 {
         if (bitTest(shareSeen, g)) return ErrorCode.ILLEGAL_PARAMETER;
         bitSet(shareSeen, g);
         CH.shareCount++;
-        // §4.2.8.1, §4.2.8.2: X25519 shares are 32 bytes; P-256 shares are uncompressed points.
-        const n = itemR.left();
-        if (g == NamedGroup.X25519 && n != 32) return ErrorCode.BAD_KEY_SHARE;
-        if (g == NamedGroup.SECP256R1 && (n != 65 || load<u8>(itemR.pos) != 4)) return ErrorCode.BAD_KEY_SHARE;
+        // §4.2.8.1, §4.2.8.2: X25519 shares are 32 bytes; NIST-curve shares are uncompressed points.
+        const n = <i32>itemR.left();
+        if (knownGroup(g) && (n != shareLength(g) || (g != NamedGroup.X25519 && load<u8>(itemR.pos) != 4))) return ErrorCode.BAD_KEY_SHARE;
       }
       break;
     }
@@ -860,33 +855,20 @@ function sendServerHello(): bool {
   w16(0);
   // key_share (§4.2.8): our ephemeral public value for the chosen group.
   w16(Ext.KEY_SHARE);
-  // Both groups give a 32-byte shared secret (X25519 output; P-256 x-coordinate, §7.4.1).
-  const sharedLen = 32;
-  if (S.group == NamedGroup.X25519) {
-    randomFill(ecdhePriv, 32);
-    x25519_base(ecdhePub, ecdhePriv);
-    // §7.4.2: an all-zero X25519 result means a low-order peer point: abort.
-    if (x25519(sharedSecret, ecdhePriv, clientShare) == 0) {
-      fail(Alert.ILLEGAL_PARAMETER, ErrorCode.BAD_KEY_SHARE);
-      return false;
-    }
-    w16(36);
-    w16(S.group);
-    w16(32);
-    wBytes(ecdhePub, 32);
-  } else {
-    p256_keygen(ecdhePriv, ecdhePub);
-    // §4.2.8.2: the peer's point must be valid (on the curve, not infinity).
-    if (p256_ecdh(sharedSecret, ecdhePriv, clientShare, S.clientShareLen) == 0) {
-      fail(Alert.ILLEGAL_PARAMETER, ErrorCode.BAD_KEY_SHARE);
-      return false;
-    }
-    w16(69);
-    w16(S.group);
-    w16(65);
-    wBytes(ecdhePub, 65);
+  const group = <u32>S.group;
+  ecdheKeygen(group);
+  // §7.4.2 (an all-zero X25519 result: a low-order point), §4.2.8.2 (a point on the curve, not
+  // infinity): an invalid share is an illegal_parameter.
+  const sharedLen = ecdheShared(group, clientShare, S.clientShareLen);
+  if (sharedLen == 0) {
+    fail(Alert.ILLEGAL_PARAMETER, ErrorCode.BAD_KEY_SHARE);
+    return false;
   }
-  wipe(ecdhePriv, 32);
+  const publicLen = shareLength(group);
+  w16(4 + publicLen);
+  w16(group);
+  w16(publicLen);
+  wBytes(ecdhePub, publicLen);
   finishHello13(extAt);
   deriveHandshakeSecrets(sharedLen);
   installWriteKeys(serverSecret);

@@ -10,18 +10,16 @@
 // Always: extended master secret (RFC 7627; required unless the policy allows without), the
 // renegotiation_info of RFC 5746 (empty: tlsbox never renegotiates), the RFC 8446 §4.1.3
 // downgrade sentinel when TLS 1.3 is enabled. No session resumption (empty session_id, no
-// tickets). secp384r1 is not offered: the engine has no P-384 ECDH.
+// tickets). The ephemeral ECDH (x25519, secp256r1, secp384r1) is ecdhe.ts, shared with TLS 1.3.
 import { Alert, ConfigFlag, ErrorCode, KeyKind, KeyOp, NamedGroup, Scsv, SignatureScheme } from "../abi";
 import { hash_copy, hash_final, hash_init, hash_update } from "../crypto/sha2";
-import { x25519, x25519_base } from "../crypto/x25519";
-import { p256_keygen, p256_ecdh } from "../crypto/p256";
 import { tls12_prf } from "../crypto/prf";
 import { ctEqualBytes, wipe } from "../crypto/ct";
 import { randomFill } from "../sys";
 import {
   S, Phase, Aead, MAX_PLAINTEXT, flight, FLIGHT_CAP, certBuf, keyopBuf, KEYOP_CAP, transcript, transcript384, hashScratch,
-  cfgSuites, cfgGroups, sniBuf, clientRandom, serverRandom, masterSecret, keyBlock, ecdhePriv, ecdhePub, sharedSecret, thash,
-  expectedFinished, tmp64,
+  cfgSuites, cfgGroups, sniBuf, clientRandom, serverRandom, masterSecret, keyBlock, ecdhePub, sharedSecret, thash,
+  expectedFinished, tmp64, SHARED_SECRET_CAP, ECDHE_PUBLIC_CAP,
 } from "./state";
 import { ContentType, fail, sendPlain, sendProtected, sendWarning, installReadKeys12, installWriteKeys12 } from "./record";
 import {
@@ -29,13 +27,14 @@ import {
   selectAlpn, offersSuite, requestKeyOp, writeNameAndAlpnAcks, SIG_PSS256, SIG_PSS384, SIG_PSS512, SIG_P256, SIG_P384, SIG_PKCS256, SIG_PKCS384,
   SIG_PKCS512,
 } from "./handshake";
+import { ecdheKeygen, ecdheShared, knownGroup, shareLength } from "./ecdhe";
 import { suite12Bit, suitesForKey, SUITE12_RSA_AUTH, SUITE12_ECDSA_AUTH, SUITE12_STATIC_RSA, SUITE12_ECDHE } from "./suites12";
 
 const HASH_SHA256: i32 = 1;
 const HASH_SHA384: i32 = 2;
 
 /**
- * RFC 8422 §5.7: ECPoint <1..2^8-1> (1 + 65 bytes at most for our groups); RFC 5246 §7.4.7.1:
+ * RFC 8422 §5.7: ECPoint <1..2^8-1> (1 + 97 bytes at most for our groups); RFC 5246 §7.4.7.1:
  * EncryptedPreMasterSecret <0..2^16-1>, an RSA ciphertext of at most 4096 bits here.
  */
 export const MAX_CLIENT_KEY_EXCHANGE: i32 = 2 + 512;
@@ -59,7 +58,7 @@ const clientOrder = memory.data(16, 16);
 /** client_random ‖ server_random (or the reverse, for the key block): one PRF seed. */
 const seed64 = memory.data(64, 16);
 /** client_random ‖ server_random ‖ ServerECDHParams: the key operation's data (RFC 5246 §7.4.3). */
-const skeData = memory.data(64 + 4 + 65, 16);
+const skeData = memory.data(64 + 4 + ECDHE_PUBLIC_CAP, 16);
 const ccsByte = memory.data<u8>([1]);
 
 class Hs12 {
@@ -74,7 +73,7 @@ function selectGroup12(): u32 {
   if (!CH.hasGroups) return 0;
   for (let i = 0; i < S.cfgGroupCount; i++) {
     const g = <u32>load<u16>(cfgGroups + <usize>(i * 2));
-    if ((g == NamedGroup.X25519 || g == NamedGroup.SECP256R1) && bitTest(groupSeen, g)) return g;
+    if (knownGroup(g) && bitTest(groupSeen, g)) return g;
   }
   return 0;
 }
@@ -335,16 +334,10 @@ function writeServerKeyExchangeParams(): void {
   const paramsAt = W.pos;
   w8(3); // ECCurveType named_curve
   w16(S.group);
-  if (S.group == NamedGroup.X25519) {
-    randomFill(ecdhePriv, 32);
-    x25519_base(ecdhePub, ecdhePriv);
-    w8(32);
-    wBytes(ecdhePub, 32);
-  } else {
-    p256_keygen(ecdhePriv, ecdhePub);
-    w8(65);
-    wBytes(ecdhePub, 65);
-  }
+  const group = <u32>S.group;
+  ecdheKeygen(group);
+  w8(shareLength(group));
+  wBytes(ecdhePub, shareLength(group));
   Hs12.paramsLen = W.pos - paramsAt;
 }
 
@@ -415,23 +408,16 @@ export function readClientKeyExchange(msg: usize, total: i32): void {
   }
   const point = msg + 5;
   const plen = n - 1;
-  let ok = false;
-  if (S.group == NamedGroup.X25519) {
-    // RFC 8422 §5.11 / RFC 7748 §6.1: 32 bytes; an all-zero result (low-order point) is refused.
-    ok = plen == 32 && x25519(sharedSecret, ecdhePriv, point) != 0;
-  } else {
-    // RFC 8422 §5.11: the point must be uncompressed, on the curve and not infinity (p256_ecdh checks).
-    ok = p256_ecdh(sharedSecret, ecdhePriv, point, plen) != 0;
-  }
-  wipe(ecdhePriv, 32);
-  if (!ok) {
-    wipe(sharedSecret, 32);
+  // RFC 8422 §5.11 / RFC 7748 §6.1: X25519 takes 32 bytes and refuses an all-zero result (a
+  // low-order point); a NIST-curve point must be uncompressed, on the curve and not infinity.
+  const sharedLen = ecdheShared(<u32>S.group, point, plen);
+  if (sharedLen == 0) {
     fail(Alert.ILLEGAL_PARAMETER, ErrorCode.BAD_KEY_SHARE);
     return;
   }
   hash_update(transcript, msg, total);
-  deriveKeys12(sharedSecret, 32);
-  wipe(sharedSecret, 32);
+  deriveKeys12(sharedSecret, sharedLen);
+  wipe(sharedSecret, SHARED_SECRET_CAP);
 }
 
 /**

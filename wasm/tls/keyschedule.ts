@@ -21,7 +21,7 @@ import { wipe } from "../crypto/ct";
 import { L_DERIVED, L_C_HS, L_S_HS, L_C_AP, L_S_AP, L_FINISHED, L_TRAFFIC_UPD } from "./labels";
 import {
   S, transcript, hashScratch, hsSecret, clientSecret, serverSecret, clientAppSecret, serverAppSecret, thash, tmp64,
-  tmp64b, sharedSecret,
+  tmp64b, sharedSecret, SHARED_SECRET_CAP,
 } from "./state";
 
 const zeros = memory.data(64);
@@ -49,7 +49,7 @@ export function deriveHandshakeSecrets(sharedLen: i32): void {
   hkdf_extract(S.hashAlg, tmp64, 0, 0, zeros, n);
   derivedFrom(tmp64, tmp64b);
   hkdf_extract(S.hashAlg, hsSecret, tmp64b, n, sharedSecret, sharedLen);
-  wipe(sharedSecret, 32);
+  wipe(sharedSecret, SHARED_SECRET_CAP);
   transcriptHash(thash);
   derive_secret(S.hashAlg, clientSecret, hsSecret, L_C_HS, 12, thash);
   derive_secret(S.hashAlg, serverSecret, hsSecret, L_S_HS, 12, thash);

@@ -80,10 +80,15 @@ export const tmp64b = memory.data(64, 16);
 export const chPrint1 = memory.data(64, 16);
 export const sessionId = memory.data(32, 16);
 export const clientRandom = memory.data(32, 16);
-export const clientShare = memory.data(65, 16);
-export const ecdhePriv = memory.data(32, 16);
-export const ecdhePub = memory.data(65, 16);
-export const sharedSecret = memory.data(32, 16);
+// Sized for the largest group, P-384 (ecdhe.ts): a 97-byte uncompressed point, 48-byte scalar and secret.
+// Every buffer that holds a public value or ServerECDHParams is sized from ECDHE_PUBLIC_CAP.
+export const ECDHE_PUBLIC_CAP: i32 = 97;
+export const ECDHE_PRIV_CAP: i32 = 48;
+export const SHARED_SECRET_CAP: i32 = 48;
+export const clientShare = memory.data(ECDHE_PUBLIC_CAP, 16);
+export const ecdhePriv = memory.data(ECDHE_PRIV_CAP, 16);
+export const ecdhePub = memory.data(ECDHE_PUBLIC_CAP, 16);
+export const sharedSecret = memory.data(SHARED_SECRET_CAP, 16);
 // TLS 1.2 (handshake12.ts, record.ts).
 /** The transcript under SHA-384 too: the suite (and so the PRF hash) is chosen after the certificate. */
 export const transcript384 = memory.data(HASH_CTX_SIZE, 16);
