@@ -13,9 +13,9 @@
 // after the fatal alert went out, plaintext released before the handshake completed (client
 // Finished verified), a region named by the engine outside its memory, WANT_KEY_OP without a
 // request, or a pump that never settles.
-import { Info, KeyKind, Status } from "../../wasm/abi";
+import { Info, KeyKind, KeyOp, Status } from "../../wasm/abi";
 import { SandboxFactory, type Sandbox } from "../../src/sandbox/loader";
-import { encodePolicy, type TlsPolicy } from "../../src/tls/policy";
+import { encodePolicy, STATIC_RSA_SUITES, TLS12_SUITES, type TlsPolicy } from "../../src/tls/policy";
 import { CipherSuite, NamedGroup } from "../../wasm/abi";
 import { unhex } from "../helpers/repo";
 import {
@@ -42,21 +42,57 @@ export interface RunResult {
   memoryBytes: number;
 }
 
-/** The policy every fuzz run uses: everything the engine supports, ALPN on so its code runs. */
+const TLS13_SUITES = [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_CHACHA20_POLY1305_SHA256];
+
+/**
+ * The policy an input runs with unless its first step picks another: everything the engine
+ * supports (TLS 1.3 preferred, TLS 1.2 with the ECDHE suites for clients that offer nothing newer),
+ * ALPN on so its code runs.
+ */
 export const FUZZ_POLICY: Partial<TlsPolicy> = {
-  suites: [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_CHACHA20_POLY1305_SHA256],
+  suites: [...TLS13_SUITES, ...TLS12_SUITES],
   groups: [NamedGroup.X25519, NamedGroup.SECP256R1],
   alpn: ["h2", "http/1.1"],
+  tls12: true,
 };
 
-/** Other policies, chosen by a HOST step at the start of an input (data[3] & 3, 0 = FUZZ_POLICY). */
+/** TLS 1.2 only, every TLS 1.2 suite including static RSA, EMS optional: the posthandshake12 handshakes. */
+export const TLS12_ONLY_POLICY = 4;
+
+/**
+ * The policies, chosen by a HOST step at the start of an input (data[3] & 7, 0 = FUZZ_POLICY).
+ * 2, 3 and 7 are TLS 1.3 only (what a server without `tlsv1.2` runs); 4 and 5 enable static RSA.
+ */
 export const FUZZ_POLICIES: Partial<TlsPolicy>[] = [
   FUZZ_POLICY,
-  { suites: [CipherSuite.TLS_CHACHA20_POLY1305_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_AES_128_GCM_SHA256], serverCipherOrder: true, alpn: ["http/1.1"] },
-  // P-256 only: a client that shared only X25519 gets a HelloRetryRequest.
-  { groups: [NamedGroup.SECP256R1], alpn: [] },
+  // Server order, ChaCha20 first in both versions; TLS 1.2 clients without EMS accepted.
+  {
+    suites: [CipherSuite.TLS_CHACHA20_POLY1305_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_AES_128_GCM_SHA256,
+      CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+      CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+    serverCipherOrder: true, alpn: ["http/1.1"], tls12: true, requireExtendedMasterSecret: false,
+  },
+  // P-256 only, TLS 1.3 only: a client that shared only X25519 gets a HelloRetryRequest.
+  { suites: TLS13_SUITES, groups: [NamedGroup.SECP256R1], alpn: [] },
   { suites: [CipherSuite.TLS_AES_256_GCM_SHA384], groups: [NamedGroup.X25519], maxEarlyData: 0, maxKeyUpdates: 0, alpn: ["h2"] },
+  // TLS 1.2 only (no downgrade sentinel, no fallback refusal), static RSA allowed, EMS optional.
+  { suites: [...TLS12_SUITES, ...STATIC_RSA_SUITES], groups: [NamedGroup.SECP256R1, NamedGroup.X25519], tls13: false, tls12: true, staticRsa: true, requireExtendedMasterSecret: false, alpn: ["h2", "http/1.1"] },
+  // Both versions, static RSA preferred by server order, P-256 only.
+  {
+    suites: [CipherSuite.TLS_AES_128_GCM_SHA256, ...STATIC_RSA_SUITES, CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+    groups: [NamedGroup.SECP256R1], serverCipherOrder: true, tls12: true, staticRsa: true, alpn: [],
+  },
+  // TLS 1.2 only, ECDSA suites only (the RSA test chain has none: host answers decide), X25519 only.
+  {
+    suites: [CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384],
+    groups: [NamedGroup.X25519], tls13: false, tls12: true, alpn: ["h2"],
+  },
+  // TLS 1.3 only, rekeying after every 2 records sent.
+  { suites: TLS13_SUITES, groups: [NamedGroup.X25519, NamedGroup.SECP256R1], rekeyAfterRecords: 2, maxKeyUpdates: 1, alpn: ["http/1.1", "h2"] },
 ];
+
+/** The HOST step that, first in an input, selects policy `index`. */
+export const policyStep = (index: number): { op: Op; data: Uint8Array } => ({ op: Op.HOST, data: new Uint8Array([0, 0, 0, index]) });
 
 /**
  * Fuel for one call. Measured (fuel-cost.fuzz.ts): the largest handshake call burns ~8,700 units,
@@ -66,6 +102,8 @@ export const FUZZ_POLICIES: Partial<TlsPolicy>[] = [
 export const DEFAULT_FUEL_PER_CALL = 1_000_000;
 
 const DUMMY_SIGNATURE = new Uint8Array(256).fill(0xa5);
+/** The premaster the host "decrypts" for every static-RSA ClientKeyExchange (KeyOp 3): 48 bytes of 0xa5. */
+export const DUMMY_PREMASTER = new Uint8Array(48).fill(0xa5);
 const MAX_PUMP_ROUNDS = 10_000;
 
 /** The RFC 8448 draws first (server random, X25519 private key), then a fixed xorshift stream. */
@@ -90,20 +128,20 @@ type Fn = (...args: number[]) => number;
 export class EngineDriver {
   private constructor(
     private readonly factory: SandboxFactory,
-    private readonly state: { random: (into: Uint8Array) => void; keyOp: { ptr: number; len: number } | null; current: Sandbox | null },
+    private readonly state: { random: (into: Uint8Array) => void; keyOp: { op: number; ptr: number; len: number } | null; current: Sandbox | null },
     readonly fuelPerCall: number,
     readonly memoryCap: number,
   ) {}
 
   /** `memoryCap`: bytes of linear memory above which a run fails (default: the module's maximum). */
   static async create(wasm: Uint8Array, options: { fuelPerCall?: number; memoryCap?: number } = {}): Promise<EngineDriver> {
-    const state = { random: tapeRandom(), keyOp: null as { ptr: number; len: number } | null, current: null as Sandbox | null };
+    const state = { random: tapeRandom(), keyOp: null as { op: number; ptr: number; len: number } | null, current: null as Sandbox | null };
     const factory = await SandboxFactory.create(new Uint8Array(wasm), {
       random: (into) => state.random(into),
       host: {
         bind: () => ({
-          key_op_request(_op: number, _scheme: number, ptr: number, len: number): void {
-            state.keyOp = { ptr, len };
+          key_op_request(op: number, _scheme: number, ptr: number, len: number): void {
+            state.keyOp = { op, ptr, len };
           },
         }),
       },
@@ -112,7 +150,7 @@ export class EngineDriver {
   }
 
   /** Runs `input` on a fresh instance. `sealer` turns SEALED steps into records (posthandshake). */
-  run(input: Input, sealer: Sealer | null = null): RunResult {
+  run(input: Input, sealer: StepSealer | null = null): RunResult {
     this.state.random = tapeRandom();
     this.state.keyOp = null;
     const sandbox = this.factory.instantiate();
@@ -159,7 +197,10 @@ export class EngineDriver {
           sandbox.region(req.ptr, req.len); // the engine named this region for the host to read
           keyOpGiven = true;
           const cap = call("tls_keyop_capacity");
-          const len = sigMode === 1 ? 0 : sigMode === 2 ? Math.min(sigLen, cap) : sigMode === 3 ? cap + 1 : DUMMY_SIGNATURE.length;
+          // The right length for the op (a signature, or the 48-byte premaster of KeyOp 3) unless
+          // the HOST step says otherwise.
+          const normal = req.op === KeyOp.RSA_DECRYPT_PREMASTER ? DUMMY_PREMASTER.length : DUMMY_SIGNATURE.length;
+          const len = sigMode === 1 ? 0 : sigMode === 2 ? Math.min(sigLen, cap) : sigMode === 3 ? cap + 1 : normal;
           sandbox.region(call("tls_keyop_ptr"), Math.min(len, cap)).fill(0xa5);
           status = call("tls_keyop_done", len);
           moved = true;
@@ -203,7 +244,7 @@ export class EngineDriver {
     let failure: Failure | null = null;
     try {
       const first = input[0];
-      const blob = encodePolicy(FUZZ_POLICIES[first?.op === Op.HOST ? (first.data[3] ?? 0) & 3 : 0]);
+      const blob = encodePolicy(FUZZ_POLICIES[first?.op === Op.HOST ? (first.data[3] ?? 0) & 7 : 0]);
       sandbox.region(call("tls_config_ptr"), blob.length).set(blob);
       if (call("tls_configure", blob.length) !== 0) throw new InvariantError("engine refused the fuzz policy");
       for (const step of input) {
@@ -275,8 +316,14 @@ function maxMemory(wasm: Uint8Array): number {
 
 // ---- The RFC 8448 handshake, replayed against our engine (posthandshake target, benchmark) ------
 
+/** Turns SEALED steps into records (a target's client write state), and sees what the server sends. */
+export interface StepSealer {
+  seal(data: Uint8Array): Uint8Array;
+  observeServer(bytes: Uint8Array): void;
+}
+
 /** Seals SEALED steps with the client's application keys after the handshake, following KeyUpdates. */
-export class Sealer {
+export class Sealer implements StepSealer {
   private seq = 0;
   private keys: Keys;
   constructor(private secret: Buffer) {

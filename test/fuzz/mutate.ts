@@ -311,7 +311,7 @@ function mutateHelloInStream(rng: Rng, d: Uint8Array, donor: Uint8Array | null):
 
 // ---- Steps ----------------------------------------------------------------------------------------
 
-export type Strategy = "server" | "record" | "clienthello" | "posthandshake";
+export type Strategy = "server" | "record" | "clienthello" | "posthandshake" | "posthandshake12" | "keyserver";
 
 function donorBytes(rng: Rng, donor: Input | null): Uint8Array | null {
   if (donor === null || donor.length === 0) return null;
@@ -339,7 +339,7 @@ export function mutate(rng: Rng, input: Input, strategy: Strategy, donor: Input 
         case 5: {
           const r2 = rng.below(10);
           const step = r2 < 2 ? { op: Op.CLOSE, data: new Uint8Array(0) }
-            : r2 < 4 ? { op: Op.HOST, data: new Uint8Array([rng.below(4), rng.below(4), rng.next() & 255, rng.below(4)]) }
+            : r2 < 4 ? { op: Op.HOST, data: new Uint8Array([rng.below(4), rng.below(4), rng.next() & 255, rng.below(8)]) }
             : { op: Op.APP_IN, data: rng.bytes(rng.chance(0.9) ? rng.below(64) : 16384 + rng.below(100)) };
           steps.splice(rng.below(steps.length + 1), 0, step);
           break;
@@ -349,6 +349,17 @@ export function mutate(rng: Rng, input: Input, strategy: Strategy, donor: Input 
       continue;
     }
     let data: Uint8Array;
+    if (strategy === "keyserver") {
+      data = r < 80 ? mutateKeyServerStream(rng, s.data, d) : mutateBytes(rng, s.data, d);
+      steps[i] = { op: s.op === Op.HOST || s.op === Op.CLOSE ? Op.RECV : s.op, data };
+      continue;
+    }
+    if (strategy === "posthandshake12" && (s.op === Op.SEALED || rng.chance(0.5))) {
+      // TLS 1.2 records after the handshake: [record type, content], sealed by the target.
+      data = r < 45 ? postHandshakeMessage12(rng) : r < 55 ? fragmentHandshake(rng, s.data) : mutateBytes(rng, s.data, d);
+      steps[i] = { op: Op.SEALED, data };
+      continue;
+    }
     if (s.op === Op.SEALED || strategy === "posthandshake") {
       // Inner plaintexts: [type, content]; structural knowledge of the post-handshake messages.
       data = r < 40 ? postHandshakeMessage(rng) : mutateBytes(rng, s.data, d);
@@ -386,4 +397,202 @@ function postHandshakeMessage(rng: Rng): Uint8Array {
     case 7: return new Uint8Array(0);
     default: return new Uint8Array([22, 24, 0, 0, 1, 0, 24, 0, 0, 1, 0]); // two KeyUpdates in one record
   }
+}
+
+// ---- TLS 1.2 after the handshake (posthandshake12) ---------------------------------------------
+
+/** A TLS 1.2 ClientHello message as a client renegotiating would send it (RFC 5746 variants). */
+function renegotiationHello(rng: Rng): Uint8Array {
+  const exts: [number, Uint8Array][] = [
+    [11, new Uint8Array([1, 0])],
+    [10, u16list(rng.pick([[0x1d, 0x17], [0x17], [0x1d]]))],
+    [23, new Uint8Array(0)],
+    [13, u16list([0x0804, 0x0401, 0x0403])],
+  ];
+  switch (rng.below(5)) {
+    case 0: exts.push([0xff01, new Uint8Array([0])]); break; // empty: a fresh connection's answer
+    case 1: exts.push([0xff01, new Uint8Array([12, ...rng.bytes(12)])]); break; // the wrong verify_data
+    case 2: exts.push([0xff01, new Uint8Array([24, ...rng.bytes(24)])]); break;
+    case 3: break; // none (insecure renegotiation)
+    default: exts.push([43, u16list([0x0304, 0x0303], 1)], [51, keyShare([[0x1d, X25519_SHARE]])]); // a TLS 1.3 hello mid-connection
+  }
+  const suites = rng.pick([[0xc02f, 0x00ff], [0xc02f], [0xcca8, 0xc030], [0x009c], [0x1301, 0xc02f]]);
+  return handshakeMessage(1, writeHello({
+    version: new Uint8Array([3, 3]), random: rng.bytes(32), sid: rng.chance(0.3) ? rng.bytes(32) : new Uint8Array(0),
+    suites: new Uint8Array(suites.flatMap(u16)), compression: new Uint8Array([0]), extensions: exts, hasExtensions: true,
+  }));
+}
+
+/** A record a TLS 1.2 client could send after the handshake: [record type, content]. */
+function postHandshakeMessage12(rng: Rng): Uint8Array {
+  switch (rng.below(14)) {
+    case 0: case 1: return concat(new Uint8Array([22]), renegotiationHello(rng)); // renegotiation
+    case 2: return new Uint8Array([22, 0, 0, 0, 0]); // HelloRequest, which only a server sends
+    case 3: return new Uint8Array([20, 1]); // ChangeCipherSpec again, protected
+    case 4: return new Uint8Array([21, rng.pick([1, 2]), rng.pick([0, 10, 20, 40, 42, 46, 50, 80, 90, 100, 255])]);
+    case 5: return new Uint8Array([21, 1, 100]); // no_renegotiation, as a warning
+    case 6: case 7: return concat(new Uint8Array([23]), rng.bytes(rng.chance(0.8) ? rng.below(200) : 16384 + rng.below(3) - 1));
+    case 8: return new Uint8Array([22, 20, 0, 0, 12, ...rng.bytes(12)]); // a second Finished
+    case 9: return new Uint8Array([22, rng.pick([4, 11, 12, 13, 14, 15, 16, 24, 254]), ...u24(rng.below(8)), ...rng.bytes(rng.below(8))]);
+    case 10: return new Uint8Array([24, 1, 0, 16, ...rng.bytes(16 + rng.below(20))]); // heartbeat
+    case 11: return new Uint8Array([rng.pick([22, 21, 20, 23])]); // an empty record of the type
+    case 12: return new Uint8Array([rng.next() & 255, ...rng.bytes(rng.below(8))]);
+    default: return new Uint8Array([21, 1, 0]); // close_notify
+  }
+}
+
+/** Splits a [22, message...] step's handshake message at a random point (the two halves as one step each is done by chunking). */
+function fragmentHandshake(rng: Rng, d: Uint8Array): Uint8Array {
+  if (d.length < 3 || d[0] !== 22) return concat(new Uint8Array([22]), renegotiationHello(rng).subarray(0, 1 + rng.below(40)));
+  return d.subarray(0, 1 + rng.below(d.length - 1)).slice();
+}
+
+// ---- Key-server frames (keyserver) ----------------------------------------------------------------
+
+/** Schemes worth trying: the ones the key server signs with, near misses, and ones it never uses. */
+export const KS_SCHEMES = [0x0403, 0x0503, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0603, 0x0807, 0x0808, 0x0809, 0x0201, 0x0203, 0x0402, 0x0000, 0xffff];
+const KS_MAX_BODY = 64 * 1024;
+const u32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+
+/** ServerECDHParams: valid for each group, and each way one can be wrong. */
+function ecdhParams(rng: Rng): Uint8Array {
+  const [group, n] = rng.pick([[0x1d, 32], [0x17, 65], [0x18, 97], [0x19, 133], [0x1e, 56], [0x1d, 65], [0x17, 32]]);
+  const point = n === 32 || n === 56 ? rng.bytes(n) : concat(new Uint8Array([rng.chance(0.85) ? 4 : rng.pick([2, 3, 0])]), rng.bytes(n - 1));
+  const p = concat(new Uint8Array([rng.chance(0.9) ? 3 : rng.pick([1, 2, 0]), ...u16(group), rng.chance(0.9) ? n : (n + rng.below(3) - 1) & 255]), point);
+  switch (rng.below(8)) {
+    case 0: return p.subarray(0, rng.below(p.length));
+    case 1: return concat(p, rng.bytes(1 + rng.below(4)));
+    default: return p;
+  }
+}
+
+/** A request body with consistent lengths (mostly): op 1, 2, 3 or PING. */
+function ksRequest(rng: Rng, handshakes: bigint[]): Uint8Array {
+  const id = rng.chance(0.9) ? 1 + rng.below(1000) : rng.pick([0, 0xffffffff, 0x80000000]);
+  const keyId = rng.chance(0.9) ? rng.below(2) : rng.pick([2, 255, 0xffff]);
+  const hs = handshakes.length > 0 && rng.chance(0.3) ? rng.pick(handshakes) : rng.chance(0.7) ? BigInt(rng.below(16)) : (BigInt(rng.next()) << 32n) | BigInt(rng.next());
+  const hsBytes = Array.from({ length: 8 }, (_, k) => Number((hs >> BigInt(56 - 8 * k)) & 255n));
+  const scheme = rng.pick(KS_SCHEMES);
+  const head = [...u32(id)];
+  switch (rng.below(7)) {
+    case 0: case 1: {
+      const n = rng.chance(0.85) ? rng.pick([32, 48]) : rng.pick([0, 1, 31, 33, 47, 49, 64, 255]);
+      return new Uint8Array([...head, 1, ...u16(keyId), ...hsBytes, ...u16(scheme), n, ...rng.bytes(n)]);
+    }
+    case 2: case 3: {
+      const params = ecdhParams(rng);
+      return new Uint8Array([...head, 2, ...u16(keyId), ...hsBytes, ...u16(scheme), ...rng.bytes(64), ...u16(params.length), ...params]);
+    }
+    case 4: case 5: {
+      const n = rng.chance(0.8) ? 256 : rng.pick([0, 1, 255, 257, 512]);
+      const ct = rng.chance(0.3) ? new Uint8Array(n).fill(rng.pick([0, 0xff])) : rng.bytes(n);
+      return new Uint8Array([...head, 3, ...u16(keyId), ...hsBytes, ...u16(ct.length), ...ct]);
+    }
+    default: return new Uint8Array([...head, rng.chance(0.8) ? 0x7f : rng.pick([0, 4, 0x7e, 0x80, 0xff]), ...u16(rng.chance(0.8) ? 0 : keyId)]);
+  }
+}
+
+/** The frames of a key-server stream: bodies, and a tail that is not a whole frame. */
+export function parseKsFrames(d: Uint8Array): { bodies: Uint8Array[]; rest: Uint8Array } {
+  const bodies: Uint8Array[] = [];
+  let p = 0;
+  while (d.length - p >= 4) {
+    const len = ((d[p] << 24) >>> 0) + (d[p + 1] << 16) + (d[p + 2] << 8) + d[p + 3];
+    if (len > KS_MAX_BODY || d.length - p - 4 < len) break;
+    bodies.push(d.subarray(p + 4, p + 4 + len));
+    p += 4 + len;
+  }
+  return { bodies, rest: d.subarray(p) };
+}
+
+const ksFrame = (body: Uint8Array): Uint8Array => concat(new Uint8Array(u32(body.length)), body);
+
+/** Offsets of the variable-length field's length in a body of op 1/2/3: [offset, width]. */
+function lengthField(body: Uint8Array): [number, 1 | 2] | null {
+  switch (body[4]) {
+    case 1: return body.length >= 18 ? [17, 1] : null;
+    case 2: return body.length >= 83 ? [81, 2] : null;
+    case 3: return body.length >= 17 ? [15, 2] : null;
+    default: return null;
+  }
+}
+
+/** Structural mutations of a stream of key-server frames: headers, fields, lengths, handshake reuse. */
+function mutateKeyServerStream(rng: Rng, d: Uint8Array, donor: Uint8Array | null): Uint8Array {
+  const { bodies, rest } = parseKsFrames(d);
+  const handshakes = bodies.filter((b) => b.length >= 15 && b[4] >= 1 && b[4] <= 3).map((b) => {
+    let v = 0n;
+    for (let k = 7; k < 15; k++) v = (v << 8n) | BigInt(b[k]);
+    return v;
+  });
+  if (bodies.length === 0 || rng.chance(0.08)) {
+    bodies.splice(rng.below(bodies.length + 1), 0, ksRequest(rng, handshakes));
+    return concat(...bodies.map(ksFrame), rest);
+  }
+  const i = rng.below(bodies.length);
+  const b = bodies[i].slice();
+  const set16 = (at: number, v: number): void => { if (b.length >= at + 2) { b[at] = (v >> 8) & 255; b[at + 1] = v & 255; } };
+  switch (rng.below(16)) {
+    case 0: { // the frame header's length lies (or exceeds the maximum)
+      const out = concat(...bodies.map(ksFrame), rest);
+      let p = 0;
+      for (let k = 0; k < i; k++) p += 4 + bodies[k].length;
+      const v = rng.pick([0, 1, 3, 4, 6, b.length - 1, b.length + 1, b.length + 4, KS_MAX_BODY, KS_MAX_BODY + 1, 0x7fffffff, 0xffffffff]) >>> 0;
+      out.set(u32(v), p);
+      return out;
+    }
+    case 1: if (b.length >= 5) b[4] = rng.chance(0.8) ? rng.pick([1, 2, 3, 0x7f]) : rng.pick([0, 4, 0x7e, 0x80, 0xff, 0x81]); break;
+    case 2: { // the request id: another frame's (answers then share an id), or an edge value
+      if (b.length < 4) break;
+      const other = rng.pick(bodies);
+      if (rng.chance(0.5) && other.length >= 4) b.set(other.subarray(0, 4), 0);
+      else b.set(u32(rng.pick([0, 1, 2, 0xffffffff, rng.next()])), 0);
+      break;
+    }
+    case 3: set16(5, rng.pick([0, 1, 2, 3, 0xff, 0x100, 0xffff])); break;
+    case 4: { // reuse another request's handshake id (one private-key operation per handshake)
+      if (b.length >= 15) {
+        const hs = handshakes.length > 0 && rng.chance(0.8) ? rng.pick(handshakes) : rng.pick([0n, 1n, (1n << 64n) - 1n, 1n << 63n]);
+        for (let k = 0; k < 8; k++) b[7 + k] = Number((hs >> BigInt(56 - 8 * k)) & 255n);
+      }
+      break;
+    }
+    case 5: if (b.length >= 17 && b[4] !== 3) set16(15, rng.pick(KS_SCHEMES)); break;
+    case 6: case 7: { // a field length: consistent with its data (resized) or lying
+      const f = lengthField(b);
+      if (f === null) break;
+      const [at, width] = f;
+      const old = width === 1 ? b[at] : (b[at] << 8) | b[at + 1];
+      const v = rng.pick([0, 1, 31, 32, 33, 47, 48, 49, 64, 65, 97, 255, 256, 257, old - 1, old + 1, 0xffff]) & (width === 1 ? 0xff : 0xffff);
+      const head = b.slice(0, at + width);
+      if (width === 1) head[at] = v; else { head[at] = v >> 8; head[at + 1] = v & 255; }
+      const data = b.subarray(at + width);
+      const resized = rng.chance(0.6) ? (v <= data.length ? data.subarray(0, v) : concat(data, rng.bytes(v - data.length))) : data;
+      bodies[i] = concat(head, resized);
+      return concat(...bodies.map(ksFrame), rest);
+    }
+    case 8: { // op 2's params replaced
+      if (b[4] !== 2 || b.length < 83) break;
+      const params = ecdhParams(rng);
+      bodies[i] = concat(b.subarray(0, 81), new Uint8Array(u16(params.length)), params);
+      return concat(...bodies.map(ksFrame), rest);
+    }
+    case 9: bodies.splice(rng.below(bodies.length + 1), 0, ksRequest(rng, handshakes)); return concat(...bodies.map(ksFrame), rest);
+    case 10: { // the same request again (same handshake), with a new id or the same
+      const copy = b.slice();
+      if (rng.chance(0.6) && copy.length >= 4) copy.set(u32(1 + rng.below(5000)), 0);
+      bodies.splice(rng.below(bodies.length + 1), 0, copy);
+      return concat(...bodies.map(ksFrame), rest);
+    }
+    case 11: if (bodies.length > 1) { bodies.splice(i, 1); return concat(...bodies.map(ksFrame), rest); } break;
+    case 12: if (bodies.length > 1) { const j = rng.below(bodies.length); [bodies[i], bodies[j]] = [bodies[j], bodies[i]]; return concat(...bodies.map(ksFrame), rest); } break;
+    case 13: { // trailing bytes, or a strict prefix
+      bodies[i] = rng.chance(0.5) ? concat(b, rng.bytes(1 + rng.below(3))) : b.subarray(0, rng.below(b.length));
+      return concat(...bodies.map(ksFrame), rest);
+    }
+    case 14: return concat(...bodies.map(ksFrame), rng.chance(0.5) ? ksFrame(ksRequest(rng, handshakes)).subarray(0, 1 + rng.below(20)) : rest);
+    default: bodies[i] = mutateBytes(rng, b, donor); return concat(...bodies.map(ksFrame), rest);
+  }
+  bodies[i] = b;
+  return concat(...bodies.map(ksFrame), rest);
 }

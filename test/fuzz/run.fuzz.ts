@@ -1,6 +1,7 @@
-// The coverage-guided fuzzer (npm run fuzz -- --seconds N [--runs N] [--seed S] [--target NAME]
+// The coverage-guided fuzzer (npm run fuzz -- --seconds N [--runs N] [--seed S] [--target NAME|all]
 // [--fuel UNITS per call] [--no-save] [--fail-on-crash] [--distil]; `--runs 0 --distil` only
-// re-distils the saved corpus).
+// re-distils the saved corpus). `--target all` runs every target in turn, each for its share
+// (ALL_SHARES) of --runs and of --seconds.
 //
 // libFuzzer's loop on the engine's `fuzz` variant: pick an input from the corpus, mutate it
 // (mutate.ts), run it on a fresh instance (harness.ts), keep it if it lit a coverage counter in a
@@ -10,23 +11,33 @@
 // distilled: an entry is kept only if it adds a feature the smaller entries do not have.
 //
 // Deterministic: with --runs (and no --seconds limit reached first), a seed always gives the same
-// executions, corpus and findings — CI runs `--runs N --seed 1`.
+// executions, corpus and findings — CI runs `--runs N --seed 1`. (The keyserver target is
+// deterministic in what it executes, but its signatures are randomised and its coverage is V8's;
+// the campaign's inputs are the same, the findings too unless a failure depends on timing.)
 import { mkdirSync, writeFileSync, existsSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import engineFuzz from "../../build/engine.fuzz.wasm";
 import { encode, inputId, inputSize, type Input } from "./format";
 import { EngineDriver, type Failure } from "./harness";
 import { mutate, Rng } from "./mutate";
-import { FUZZ_DIR, makeTarget, savedInputs, TARGET_NAMES, type TargetName } from "./targets";
+import { ENGINE_TARGETS, FUZZ_DIR, makeTarget, savedInputs, TARGET_NAMES, type TargetName } from "./targets";
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
-const seconds = Number(opt("--seconds") ?? (opt("--runs") === undefined ? "60" : "1e9"));
-const maxRuns = Number(opt("--runs") ?? "Infinity");
+const totalSeconds = Number(opt("--seconds") ?? (opt("--runs") === undefined ? "60" : "1e9"));
+const totalRuns = Number(opt("--runs") ?? "Infinity");
 const seed = Number(opt("--seed") ?? Date.now() % 1_000_000);
-const targetName = (opt("--target") ?? "server") as TargetName;
+const targetArg = opt("--target") ?? "server";
 const save = !argv.includes("--no-save");
-if (!TARGET_NAMES.includes(targetName)) throw new Error(`unknown target ${targetName}; one of ${TARGET_NAMES.join(", ")}`);
+if (targetArg !== "all" && !TARGET_NAMES.includes(targetArg as TargetName)) throw new Error(`unknown target ${targetArg}; one of ${TARGET_NAMES.join(", ")}, all`);
+
+/**
+ * `--target all`: each target's share of the runs and seconds, by what an execution costs (2-core
+ * machine: server/record/clienthello ~0.7-1 ms, posthandshake ~2 ms, posthandshake12 ~2.5 ms with
+ * its handshake prefix, keyserver ~8 ms with V8 coverage and signatures) and what is left to find.
+ * `--runs 50000`: 15,000 / 9,000 / 9,000 / 6,000 / 8,000 / 3,000.
+ */
+const ALL_SHARES: Record<TargetName, number> = { server: 0.3, record: 0.18, clienthello: 0.18, posthandshake: 0.12, posthandshake12: 0.16, keyserver: 0.06 };
 
 // AFL's hit-count buckets: 1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+ (one bit each).
 const BUCKET = new Uint8Array(256);
@@ -42,10 +53,10 @@ const SAVE_LIMIT = 8192;
 
 const signature = (f: Failure): string => `${f.kind}: ${f.message.replace(/\d{3,}/g, "N").slice(0, 160)}`;
 
-async function main(): Promise<void> {
+async function campaign(targetName: TargetName, maxRuns: number, seconds: number): Promise<{ crashes: number }> {
   const fuel = opt("--fuel");
-  const driver = await EngineDriver.create(engineFuzz, fuel === undefined ? {} : { fuelPerCall: Number(fuel) });
-  const target = makeTarget(targetName, driver);
+  const driver = ENGINE_TARGETS.includes(targetName) ? await EngineDriver.create(engineFuzz, fuel === undefined ? {} : { fuelPerCall: Number(fuel) }) : null;
+  const target = await makeTarget(targetName, driver);
   const rng = new Rng(seed);
   let virgin: Uint8Array | null = null;
   const corpus: Entry[] = [];
@@ -58,7 +69,8 @@ async function main(): Promise<void> {
 
   /** Features = (counter index, bucket) pairs; returns those never seen before and records them. */
   const novel = (coverage: Uint8Array, record: boolean): number[] => {
-    if (virgin === null) virgin = new Uint8Array(coverage.length);
+    // The keyserver's map grows as V8 reports blocks it had not reported before.
+    if (virgin === null || virgin.length < coverage.length) { const v = new Uint8Array(coverage.length); if (virgin !== null) v.set(virgin); virgin = v; }
     const out: number[] = [];
     for (let i = 0; i < coverage.length; i++) {
       const c = coverage[i];
@@ -73,24 +85,24 @@ async function main(): Promise<void> {
   };
   const edges = (): number => (virgin === null ? 0 : virgin.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0));
 
-  const sameFailure = (input: Input, sig: string): boolean => {
-    const r = target.run(input);
+  const sameFailure = async (input: Input, sig: string): Promise<boolean> => {
+    const r = await target.run(input);
     execs++;
     return r.failure !== null && signature(r.failure) === sig;
   };
 
   /** Delta debugging: drop steps (halves, then singles), then byte ranges inside each step. */
-  const minimise = (input: Input, sig: string): Input => {
+  const minimise = async (input: Input, sig: string): Promise<Input> => {
     let best = input;
     let budget = 2000;
-    const attempt = (cand: Input): boolean => {
+    const attempt = async (cand: Input): Promise<boolean> => {
       if (budget-- <= 0) return false;
-      if (sameFailure(cand, sig)) { best = cand; return true; }
+      if (await sameFailure(cand, sig)) { best = cand; return true; }
       return false;
     };
     for (let size = Math.max(1, best.length >> 1); size >= 1; size >>= 1) {
       for (let i = 0; i + size <= best.length && best.length > 1;) {
-        if (!attempt([...best.slice(0, i), ...best.slice(i + size)])) i += size;
+        if (!(await attempt([...best.slice(0, i), ...best.slice(i + size)]))) i += size;
       }
     }
     for (let s = 0; s < best.length; s++) {
@@ -98,22 +110,22 @@ async function main(): Promise<void> {
         for (let i = 0; i + size <= best[s].data.length;) {
           const d = best[s].data;
           const cand = best.map((st, k) => (k === s ? { op: st.op, data: new Uint8Array([...d.subarray(0, i), ...d.subarray(i + size)]) } : st));
-          if (!attempt(cand)) i += size;
+          if (!(await attempt(cand))) i += size;
         }
       }
     }
     return best;
   };
 
-  const consider = (input: Input, isSeed: boolean): void => {
-    const r = target.run(input);
+  const consider = async (input: Input, isSeed: boolean): Promise<void> => {
+    const r = await target.run(input);
     execs++;
     maxFuel = Math.max(maxFuel, r.maxFuel);
     maxMemory = Math.max(maxMemory, r.memoryBytes);
     if (r.failure !== null) {
       const sig = signature(r.failure);
       if (crashes.has(sig)) return;
-      const small = minimise(input, sig);
+      const small = await minimise(input, sig);
       crashes.set(sig, small);
       const name = `${r.failure.kind}-${inputId(small)}`;
       console.log(`CRASH ${sig}\n  minimised to ${inputSize(small)} bytes in ${small.length} steps -> crashers/${targetName}/${name}.fz`);
@@ -130,17 +142,18 @@ async function main(): Promise<void> {
     if (features.length > 0 || isSeed) corpus.push({ input, size: inputSize(input), features });
   };
 
-  for (const s of target.seeds()) consider(s, true);
-  for (const { input } of savedInputs("corpus", targetName)) consider(input, true);
-  for (const { input } of savedInputs("crashers", targetName)) consider(input, true);
+  for (const s of target.seeds()) await consider(s, true);
+  for (const { input } of savedInputs("corpus", targetName)) await consider(input, true);
+  for (const { input } of savedInputs("crashers", targetName)) await consider(input, true);
   const initial = corpus.length;
-  console.log(`fuzz ${targetName}: seed ${seed}, ${initial} initial inputs, ${edges()} counters lit, fuel/call ${driver.fuelPerCall}`);
+  const total = (): number => target.countersTotal?.() ?? (virgin === null ? 0 : (virgin as Uint8Array).length);
+  console.log(`fuzz ${targetName}: seed ${seed}, ${initial} initial inputs, ${edges()} counters lit${driver !== null ? `, fuel/call ${driver.fuelPerCall}` : ` of ${total()} V8 blocks seen`}`);
 
   while (execs < maxRuns && Date.now() - started < seconds * 1000) {
     // Favour the newest entries (they sit at the frontier of coverage) half of the time.
     const parent = rng.chance(0.5) ? corpus[corpus.length - 1 - rng.below(Math.max(1, corpus.length >> 2))] : rng.pick(corpus);
     const donor = rng.pick(corpus).input;
-    consider(mutate(rng, parent.input, target.strategy, donor), false);
+    await consider(mutate(rng, parent.input, target.strategy, donor), false);
     const now = Date.now();
     if (now - lastReport > 10_000) {
       lastReport = now;
@@ -156,7 +169,7 @@ async function main(): Promise<void> {
   let kept: { e: Entry; feats: number[] }[] = [];
   const count = new Map<number, number>();
   for (const e of corpus.filter((x) => x.size <= SAVE_LIMIT).sort((a, b) => a.size - b.size)) {
-    const r = target.run(e.input);
+    const r = await target.run(e.input);
     if (r.coverage === null || r.failure !== null) continue;
     const feats: number[] = [];
     for (let i = 0; i < r.coverage.length; i++) if (r.coverage[i] !== 0) feats.push(i * 8 + Math.log2(BUCKET[r.coverage[i]]));
@@ -185,11 +198,27 @@ async function main(): Promise<void> {
   }
   const summary = {
     target: targetName, seed, seconds: Number(elapsed.toFixed(1)), execs, execsPerSecond: Math.round(execs / elapsed),
-    countersLit: edges(), countersTotal: virgin === null ? 0 : (virgin as Uint8Array).length, features: have.size,
+    countersLit: edges(), countersTotal: total(), features: have.size,
     corpus: kept.length, corpusBytes: kept.reduce((n, k) => n + k.e.size, 0), maxFuelPerCall: maxFuel, maxMemoryPages: maxMemory / 65536, crashes: [...crashes.keys()],
   };
   console.log(JSON.stringify(summary));
-  if (argv.includes("--fail-on-crash") && crashes.size > 0) process.exitCode = 1;
+  target.close?.();
+  return { crashes: crashes.size };
+}
+
+async function main(): Promise<void> {
+  let crashes = 0;
+  if (targetArg === "all") {
+    const started = Date.now();
+    for (const name of TARGET_NAMES) {
+      const runs = Number.isFinite(totalRuns) ? Math.round(totalRuns * ALL_SHARES[name]) : Infinity;
+      crashes += (await campaign(name, runs, totalSeconds * ALL_SHARES[name])).crashes;
+    }
+    console.log(`all targets: ${((Date.now() - started) / 1000).toFixed(1)} s, ${crashes} failure signature(s)`);
+  } else {
+    crashes = (await campaign(targetArg as TargetName, totalRuns, totalSeconds)).crashes;
+  }
+  if (argv.includes("--fail-on-crash") && crashes > 0) process.exitCode = 1;
 }
 
 await main();
