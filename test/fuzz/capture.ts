@@ -1,10 +1,12 @@
 // Captures real ClientHellos for the fuzz seed corpus (test/fuzz/corpus/seeds/*.bin): a loopback TCP
 // server records the client's first flight (until one whole handshake message has arrived) and
 // hangs up; each client below connects once. Rerun after a client upgrade:
-//   npx esbuild test/fuzz/capture.ts --bundle --platform=node --format=esm --outfile=/tmp/capture.mjs && node /tmp/capture.mjs
-// Needs openssl, curl and gnutls-cli (Debian: apt-get install gnutls-bin); a missing client is skipped.
+//   npx esbuild test/fuzz/capture.ts --bundle --platform=node --format=esm --outfile=/tmp/capture.mjs && node /tmp/capture.mjs [--only PREFIX]
+// Needs openssl, curl, gnutls-cli and chromium (Debian: apt-get install gnutls-bin chromium); a missing
+// client is skipped.
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
@@ -31,6 +33,8 @@ interface Client {
   node?: (port: number) => void;
 }
 
+const chromium = (): string[] => ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+  `--user-data-dir=${mkdtempSync(join(tmpdir(), "capture-chromium-"))}`, "--host-resolver-rules=MAP localhost 127.0.0.1", "--dump-dom"];
 const s = (...args: string[]): string[] => ["openssl", "s_client", "-connect", "PORT", "-servername", "localhost", ...args];
 const CLIENTS: Client[] = [
   { name: "openssl-default", command: s() },
@@ -50,6 +54,9 @@ const CLIENTS: Client[] = [
   { name: "gnutls-default", command: ["gnutls-cli", "--insecure", "--sni-hostname", "localhost", "-p", "PORTNUM", "127.0.0.1"] },
   { name: "gnutls-tls13-only", command: ["gnutls-cli", "--insecure", "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3", "-p", "PORTNUM", "127.0.0.1"] },
   { name: "gnutls-alpn", command: ["gnutls-cli", "--insecure", "--alpn", "h2", "--alpn", "http/1.1", "-p", "PORTNUM", "127.0.0.1"] },
+  // Debian's chromium, headless: Chrome's own ClientHello (GREASE, X25519MLKEM768 and X25519 shares, ECH GREASE).
+  { name: "chromium-default", command: [...chromium(), "https://localhost:PORTNUM/"] },
+  { name: "chromium-tls12", command: [...chromium(), "--ssl-version-max=tls1.2", "https://localhost:PORTNUM/"] },
   { name: "node-default", node: (port) => tlsConnect({ host: "127.0.0.1", port, servername: "localhost", rejectUnauthorized: false }).on("error", () => {}) },
   { name: "node-alpn-tls13", node: (port) => tlsConnect({ host: "127.0.0.1", port, servername: "localhost", ALPNProtocols: ["h2", "http/1.1"], minVersion: "TLSv1.3", rejectUnauthorized: false }).on("error", () => {}) },
   { name: "node-tls12", node: (port) => tlsConnect({ host: "127.0.0.1", port, servername: "localhost", maxVersion: "TLSv1.2", rejectUnauthorized: false }).on("error", () => {}) },
@@ -82,8 +89,11 @@ async function captureOne(client: Client): Promise<Buffer | null> {
   return result;
 }
 
+// --only PREFIX: capture just the clients whose name starts with PREFIX (the others' files stay).
+const onlyArg = process.argv.indexOf("--only");
+const only = onlyArg >= 0 ? process.argv[onlyArg + 1] : "";
 mkdirSync(OUT, { recursive: true });
-for (const client of CLIENTS) {
+for (const client of CLIENTS.filter((c) => c.name.startsWith(only))) {
   const bytes = await captureOne(client);
   if (bytes === null) { console.log(`skipped ${client.name} (client missing or sent no ClientHello)`); continue; }
   writeFileSync(join(OUT, `${client.name}.bin`), bytes);
