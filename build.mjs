@@ -10,7 +10,7 @@
 //   node build.mjs --out DIR --modules engine --tests PATTERN
 // builds only the listed modules (engine, crypto).
 //   node build.mjs --fuzz              (or --modules engine-fuzz: the engine with the fuzz variants)
-// also builds the engine's `metered` and `fuzz` variants and bundles test/**/*.fuzz.ts (npm run fuzz).
+// also builds the engine's `unmetered` and `fuzz` variants and bundles test/**/*.fuzz.ts (npm run fuzz).
 //   node build.mjs --lab --out DIR     (never the default, never into build/ or dist/)
 // also builds the TEST-ONLY engine variants with planted bugs (wasm/tls/lab.ts: lab-trap, lab-spin,
 // lab-heartbleed), the lab program DIR/tlsbox-lab.mjs (TLSBOX_LAB_ENGINE=lab-… puts one in its
@@ -18,8 +18,8 @@
 //
 // WebAssembly modules go to build/*.wasm (plus a .wat beside each, to audit what the compiler
 // emitted: grep it for `__new` to find allocations). Each module is built in two variants:
-//   release  -O3, assertions compiled out, linear memory capped by a maximum
-//   checked  assertions and bounds checks on, `unchecked()` ignored, debug names kept
+//   release  -O3, assertions compiled out, linear memory capped by a maximum, fuel-metered
+//   checked  assertions and bounds checks on, `unchecked()` ignored, debug names kept, fuel-metered
 // The host, the tests and the benchmarks are bundled by esbuild with the .wasm files embedded
 // as bytes, so nothing reads the build directory at run time.
 import asc from "assemblyscript/asc";
@@ -54,21 +54,25 @@ const MODULES = [
   { name: "crypto", entry: "wasm/crypto/exports.ts", initialPages: 40, maximumPages: 64 },
 ];
 
+// Both variants are fuel-metered (wasm/transforms/fuel.mjs, applied after asc's optimiser): every
+// loop iteration and recursive call burns fuel, and the host gives each call into the engine a
+// budget, so an endless loop traps instead of freezing the worker (DESIGN.md invariants 4 and 5).
+const FUEL = ["--transform", "./wasm/transforms/fuel.mjs"];
 const VARIANTS = {
-  release: ["-O3", "--noAssert", "--converge"],
-  checked: ["-O1", "--debug", "--uncheckedBehavior", "never"],
+  release: ["-O3", "--noAssert", "--converge", ...FUEL],
+  checked: ["-O1", "--debug", "--uncheckedBehavior", "never", ...FUEL],
 };
 
 // Instrumented variants of the engine (binaryen rewrites in wasm/transforms/, loaded by asc:
 // coverage probes go in before asc's optimiser, fuel probes after it), built with --fuzz only:
-//   metered  release + fuel metering (tlsbox_set_fuel): to measure what metering costs
+//   unmetered  release without fuel metering: what metering costs (test/fuzz/fuel-cost.fuzz.ts)
 //   fuzz     checked-style assertions at -O3 + fuel + coverage counters (fuzz_coverage_ptr);
 //            --memoryBase keeps the first 64 KiB free for the coverage map, so one more page.
 const FUZZ_VARIANTS = {
-  metered: { args: [...VARIANTS.release, "--transform", "./wasm/transforms/fuel.mjs"], extraPages: 0 },
+  unmetered: { args: ["-O3", "--noAssert", "--converge"], extraPages: 0 },
   fuzz: {
     args: ["-O3", "--debug", "--uncheckedBehavior", "never", "--memoryBase", "65536",
-      "--transform", "./wasm/transforms/coverage.mjs", "--transform", "./wasm/transforms/fuel.mjs"],
+      "--transform", "./wasm/transforms/coverage.mjs", ...FUEL],
     extraPages: 1,
   },
 };
@@ -81,8 +85,8 @@ const labUse = (on) => LAB_SWITCHES.flatMap((name) => ["--use", `${name}=${name 
 const LAB_VARIANTS = {
   // A trap on "TRAP!!!!" (fault containment).
   "lab-trap": { args: [...VARIANTS.release, ...labUse("LAB_TRAP")], extraPages: 0 },
-  // An endless loop on "SPIN!!!!", with fuel metering so the host can stop it (no hang).
-  "lab-spin": { args: [...VARIANTS.release, "--transform", "./wasm/transforms/fuel.mjs", ...labUse("LAB_SPIN")], extraPages: 0 },
+  // An endless loop on "SPIN!!!!": the release engine's fuel metering lets the host stop it (no hang).
+  "lab-spin": { args: [...VARIANTS.release, ...labUse("LAB_SPIN")], extraPages: 0 },
   // Heartbleed (RFC 6520 heartbeat without the payload_length check): the blast-radius lab.
   "lab-heartbleed": { args: [...VARIANTS.release, ...labUse("LAB_HEARTBLEED")], extraPages: 0 },
 };

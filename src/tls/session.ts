@@ -98,9 +98,10 @@ export interface TlsSessionStatus {
 type Fn = (...args: number[]) => number;
 
 /**
- * Fuel for one call into a metered engine (one with the tlsbox_set_fuel export of
- * wasm/transforms/fuel.mjs). Normal calls burn at most ~27,000 units (the fuzz harness measured
- * handshakes and full records); a call that burns 5,000,000 is a runaway, stopped in milliseconds.
+ * Fuel for one call into the engine (wasm/transforms/fuel.mjs meters every build the host loads:
+ * one unit per loop iteration or recursive call). Normal calls burn at most ~27,000 units (the
+ * fuzz harness measured handshakes, P-384 included, and full records); a call that burns
+ * 5,000,000 is a runaway, stopped within milliseconds.
  */
 export const DEFAULT_FUEL_PER_CALL = 5_000_000;
 
@@ -196,20 +197,11 @@ export class TlsSession {
   ) {
     const raw = sandbox.exports as unknown as Record<string, Fn>;
     this.x = raw;
-    // A metered engine: every call into it gets a fresh budget first, so a call that loops
-    // forever traps (RUNAWAY) instead of freezing the event loop that carries every session.
-    if (typeof raw.tlsbox_set_fuel === "function" && typeof raw.tlsbox_fuel_left === "function") {
-      const setFuel = raw.tlsbox_set_fuel;
-      const fuel = Math.min(Math.max(Math.floor(options.fuelPerCall ?? DEFAULT_FUEL_PER_CALL), 1), 0xffffffff);
-      const metered: Record<string, Fn> = {};
-      for (const [name, f] of Object.entries(raw)) {
-        if (typeof f !== "function") continue;
-        metered[name] = (...args: number[]) => {
-          setFuel(fuel);
-          return f(...args);
-        };
-      }
-      this.x = metered;
+    // A metered engine: every call from the host starts with a fresh budget (the engine's entry
+    // wrappers reset it), so a call that loops forever traps (RUNAWAY) instead of freezing the
+    // event loop that carries every session.
+    if (typeof raw.tlsbox_set_fuel_per_call === "function" && typeof raw.tlsbox_fuel_left === "function") {
+      raw.tlsbox_set_fuel_per_call(Math.min(Math.max(Math.floor(options.fuelPerCall ?? DEFAULT_FUEL_PER_CALL), 1), 0xffffffff));
       this.fuelLeft = raw.tlsbox_fuel_left;
     }
     sessions.set(sandbox, this);

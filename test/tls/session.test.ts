@@ -128,6 +128,25 @@ for (const variant of VARIANTS) {
   });
 }
 
+for (const variant of VARIANTS) {
+  test(`${variant}: the shipped engine is fuel-metered: a budget too small for a handshake ends it as RUNAWAY, the default completes it`, async () => {
+    const factory = await engineFactory(variant);
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module(ENGINE_MODULES[variant])).map((e) => e.name);
+    for (const name of ["tlsbox_set_fuel_per_call", "tlsbox_fuel_left"]) assert.ok(exports.includes(name), name);
+    // ~1,000 units cannot cover an X25519 multiplication (255 ladder steps, each with loops).
+    const starved = new TlsSession(factory.instantiate(), RFC_POLICY, () => rfcChoice(), { fuelPerCall: 1000 });
+    starved.receive(RFC_CLIENT_HELLO_RECORD);
+    await settle();
+    assert.is(starved.error?.code, "RUNAWAY");
+    assert.ok(starved.status.failed);
+    const fed = new TlsSession(factory.instantiate(), RFC_POLICY, () => rfcChoice());
+    fed.receive(RFC_CLIENT_HELLO_RECORD);
+    await settle();
+    assert.is(fed.error, null);
+    assert.ok(fed.takeOutgoing().length > 500, "ServerHello and the flight");
+  });
+}
+
 test("the @wasmer/wasi provider runs the engine too (randomness from its random_get)", async () => {
   const factory = await createTlsSandboxFactory(ENGINE_MODULES.release, { wasi: "wasmer" });
   const s = new TlsSession(factory.instantiate(), RFC_POLICY, () => rfcChoice());

@@ -93,3 +93,52 @@ export function definedFunctions(binaryen, module) {
 export function prepend(module, probe, body, type) {
   return module.block(null, [probe, body], type);
 }
+
+/** binaryen.js's class for each expression id the walker knows (the holder of its child setters). */
+function expressionClasses(binaryen) {
+  const b = binaryen;
+  return new Map([
+    [b.BlockId, b.Block], [b.IfId, b.If], [b.LoopId, b.Loop], [b.BreakId, b.Break], [b.SwitchId, b.Switch],
+    [b.CallId, b.Call], [b.CallIndirectId, b.CallIndirect], [b.LocalSetId, b.LocalSet], [b.GlobalSetId, b.GlobalSet],
+    [b.LoadId, b.Load], [b.StoreId, b.Store], [b.UnaryId, b.Unary], [b.BinaryId, b.Binary], [b.SelectId, b.Select],
+    [b.DropId, b.Drop], [b.ReturnId, b.Return], [b.MemoryGrowId, b.MemoryGrow], [b.SIMDExtractId, b.SIMDExtract],
+    [b.SIMDReplaceId, b.SIMDReplace], [b.SIMDShuffleId, b.SIMDShuffle], [b.SIMDTernaryId, b.SIMDTernary],
+    [b.SIMDShiftId, b.SIMDShift], [b.SIMDLoadId, b.SIMDLoad], [b.SIMDLoadStoreLaneId, b.SIMDLoadStoreLane],
+    [b.MemoryInitId, b.MemoryInit], [b.MemoryCopyId, b.MemoryCopy], [b.MemoryFillId, b.MemoryFill],
+  ]);
+}
+
+/**
+ * Puts `replacement` where `child` is among the CURRENT children of `parent` (an expression ref; its
+ * children are read again, so earlier replacements under the same parent are seen). Throws if
+ * `child` is not a child of `parent`: a rewrite that silently missed its target could leave a
+ * probe out. A replacement in a function's body root is the caller's job (Function.setBody).
+ */
+export function replaceChild(binaryen, parent, child, replacement) {
+  const b = binaryen;
+  const info = b.getExpressionInfo(parent);
+  const names = childFields(b).get(info.id);
+  const cls = expressionClasses(b).get(info.id);
+  if (names === undefined || cls === undefined) throw new Error(`tlsbox transform: cannot replace a child of expression id ${info.id}`);
+  for (const name of names) {
+    const v = info[name];
+    if (Array.isArray(v)) {
+      const i = v.indexOf(child);
+      if (i < 0) continue;
+      if (name === "children") cls.setChildAt(parent, i, replacement);
+      else if (name === "operands") cls.setOperandAt(parent, i, replacement);
+      else throw new Error(`tlsbox transform: no setter for ${name}`);
+      return;
+    }
+    if (v === child) {
+      cls[`set${name[0].toUpperCase()}${name.slice(1)}`](parent, replacement);
+      return;
+    }
+  }
+  throw new Error(`tlsbox transform: expression ${child} is not a child of ${parent}`);
+}
+
+/** Adds a local of `type` to a function; returns its index. */
+export function addLocal(binaryen, func, type) {
+  return binaryen._BinaryenFunctionAddVar(func, type);
+}
