@@ -153,21 +153,24 @@ run("x25519", ["x25519", "x25519_base"], () => {
   });
 });
 
-run("p256-ecdh", ["p256_ecdh"], () => {
-  const ours = createECDH("prime256v1");
-  ours.generateKeys();
-  const peer = createECDH("prime256v1");
-  peer.generateKeys();
-  const privPtr = arena.put(ours.getPrivateKey());
-  const peerPub = peer.getPublicKey();
-  const peerPtr = arena.put(peerPub);
-  const privateKey = createPrivateKey({ key: { kty: "EC", crv: "P-256", d: ours.getPrivateKey().toString("base64url"), x: ours.getPublicKey().subarray(1, 33).toString("base64url"), y: ours.getPublicKey().subarray(33).toString("base64url") }, format: "jwk" });
-  const publicKey = createPublicKey({ key: { kty: "EC", crv: "P-256", x: peerPub.subarray(1, 33).toString("base64url"), y: peerPub.subarray(33).toString("base64url") }, format: "jwk" });
-  return compare("p256-ecdh", {
-    sandbox: () => { if (x.p256_ecdh(outPtr, privPtr, peerPtr, 65) !== 1) throw new Error("ecdh failed"); },
-    native: () => diffieHellman({ privateKey, publicKey }),
+for (const [name, fn, curve, jwkCurve, coord] of [["p256-ecdh", "p256_ecdh", "prime256v1", "P-256", 32], ["p384-ecdh", "p384_ecdh", "secp384r1", "P-384", 48]] as const) {
+  run(name, [fn], () => {
+    const ours = createECDH(curve);
+    ours.generateKeys();
+    const peer = createECDH(curve);
+    peer.generateKeys();
+    const privPtr = arena.put(ours.getPrivateKey());
+    const peerPub = peer.getPublicKey();
+    const peerPtr = arena.put(peerPub);
+    const jwk = (pub: Buffer) => ({ kty: "EC", crv: jwkCurve, x: pub.subarray(1, 1 + coord).toString("base64url"), y: pub.subarray(1 + coord).toString("base64url") });
+    const privateKey = createPrivateKey({ key: { ...jwk(ours.getPublicKey()), d: ours.getPrivateKey().toString("base64url") }, format: "jwk" });
+    const publicKey = createPublicKey({ key: jwk(peerPub), format: "jwk" });
+    return compare(name, {
+      sandbox: () => { if (x[fn](outPtr, privPtr, peerPtr, peerPub.length) !== 1) throw new Error("ecdh failed"); },
+      native: () => diffieHellman({ privateKey, publicKey }),
+    });
   });
-});
+}
 
 // One fresh engine instance, as each connection gets (the spare pool pays this ahead of demand).
 // There is no native counterpart; the @wasmer/wasi figure is the alternative provider's cost.

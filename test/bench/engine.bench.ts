@@ -39,6 +39,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from "node:crypto";
 import { Duplex } from "node:stream";
 import { connect, createSecureContext, TLSSocket } from "node:tls";
+import type { NamedGroup } from "../../wasm/abi";
 import type { Sandbox } from "../../src/sandbox/loader";
 import { TlsSession } from "../../src/tls/session";
 import { choiceFor, engineFactory, makeCert } from "../helpers/tls";
@@ -150,7 +151,9 @@ interface Connection {
  */
 function handshake(sandbox: Sandbox, clock: SandboxClock | null, group: string, suite: string, version: Version = "TLSv1.3"): Promise<Connection> {
   return new Promise((resolve, reject) => {
-    const policy = version === "TLSv1.2" ? { tls12: true } : {};
+    // The row's group first in the server's order (a TLS 1.2 client also lists P-256 for the certificate).
+    const groups = [GROUP_CODE[group], ...[0x1d, 0x17, 0x18].filter((g) => g !== GROUP_CODE[group])] as NamedGroup[];
+    const policy = version === "TLSv1.2" ? { tls12: true, groups } : { groups };
     const session = new TlsSession(clock === null ? sandbox : clock.wrap(sandbox), policy, select);
     let client: TLSSocket;
     let clientDone = false;
@@ -256,7 +259,7 @@ const factory = await engineFactory("release");
 
 // ---- Handshakes ------------------------------------------------------------------------------------
 
-for (const [version, prefix] of VERSIONS) for (const [group, curve] of [["x25519", "X25519"], ["secp256r1", "P-256"]] as const) {
+for (const [version, prefix] of VERSIONS) for (const [group, curve] of [["x25519", "X25519"], ["secp256r1", "P-256"], ["secp384r1", "P-384"]] as const) {
   const name = `${prefix}handshake-engine-${group}`;
   if (!wanted(name)) continue;
   const suite = version === "TLSv1.3" ? HANDSHAKE_SUITE : TLS12_SUITE[HANDSHAKE_SUITE];
@@ -310,7 +313,7 @@ async function cpuPerHandshake(run: () => Promise<void>): Promise<number> {
   return (used.user + used.system) / PROCESS_HANDSHAKES_PER_ROUND;
 }
 
-for (const [version, prefix] of VERSIONS) for (const [group, curve] of [["x25519", "X25519"], ["secp256r1", "P-256"]] as const) {
+for (const [version, prefix] of VERSIONS) for (const [group, curve] of [["x25519", "X25519"], ["secp256r1", "P-256"], ["secp384r1", "P-384"]] as const) {
   const name = `${prefix}handshake-process-${group}`;
   if (!wanted(name)) continue;
   const suite = version === "TLSv1.3" ? HANDSHAKE_SUITE : TLS12_SUITE[HANDSHAKE_SUITE];
