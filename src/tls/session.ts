@@ -211,6 +211,12 @@ export class TlsSession {
         this.faulted = true;
         return;
       }
+      // Without a per-call budget one endless loop would hold the event loop of every session.
+      if (this.fuelLeft === null) {
+        this.setError(new TlsSessionError("SANDBOX_FAULT", "engine is not fuel-metered (built without wasm/transforms/fuel.mjs)"));
+        this.faulted = true;
+        return;
+      }
       const blob = encodePolicy(policy);
       if (blob.length > this.x.tls_config_capacity()) {
         this.setError(new TlsSessionError("BAD_POLICY", "policy larger than the engine's buffer"));

@@ -144,6 +144,13 @@ for (const variant of VARIANTS) {
     await settle();
     assert.is(fed.error, null);
     assert.ok(fed.takeOutgoing().length > 500, "ServerHello and the flight");
+    // An engine without the per-call budget is refused before it runs anything.
+    const unmetered = factory.instantiate();
+    const { tlsbox_set_fuel_per_call: _dropped, ...rest } = unmetered.exports as unknown as Record<string, unknown>;
+    Object.defineProperty(unmetered, "exports", { value: rest });
+    const refused = new TlsSession(unmetered, RFC_POLICY, () => rfcChoice());
+    assert.is(refused.error?.code, "SANDBOX_FAULT");
+    assert.match(refused.error?.message ?? "", /not fuel-metered/);
   });
 }
 
