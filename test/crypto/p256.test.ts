@@ -5,6 +5,7 @@ import { createECDH } from "node:crypto";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { cryptoBoxes, EDGE_LENGTHS, seededRandom, type CryptoBox } from "../helpers/cryptobox";
+import { beBytes, EcdhBuffers, encodePoint, modPow, nodePublicKey, nodeSharedSecret, P256, toBig } from "../helpers/ecdh";
 import { hex, loadVectors, unhex } from "../helpers/repo";
 
 const test = suite("p256");
@@ -19,13 +20,7 @@ const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
 // ever needs to shrink for `checked`.
 const DIFF_ITERATIONS: Record<CryptoBox["variant"], number> = { release: 10_000, checked: 10_000 };
 
-function be32(x: bigint): Uint8Array {
-  return unhex(x.toString(16).padStart(64, "0"));
-}
-
-function toBig(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt("0x" + hex(bytes));
-}
+const be32 = (x: bigint): Uint8Array => beBytes(x, 32);
 
 /** A Wycheproof private key (big-endian two's complement, 1..33 bytes) as 32 bytes. */
 function scalar32(text: string): Uint8Array {
@@ -34,76 +29,14 @@ function scalar32(text: string): Uint8Array {
   return be32(x);
 }
 
-function modPow(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b %= m;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return r;
-}
+const point = (x: bigint, y: bigint, prefix = 4): Uint8Array => encodePoint(P256, x, y, prefix);
+/** node's answers: the uncompressed public key of k, and k·peer's x. */
+const nodePublic = (k: Uint8Array): Uint8Array => nodePublicKey(P256, k);
+const nodeShared = (k: Uint8Array, peer: Uint8Array): Uint8Array => nodeSharedSecret(P256, k, peer);
 
-function point(x: bigint, y: bigint, prefix = 4): Uint8Array {
-  return new Uint8Array([prefix, ...be32(x), ...be32(y)]);
-}
-
-/** node's answers: the uncompressed public key of k, and k·peer's x (or null if node refuses). */
-function nodePublic(k: Uint8Array): Uint8Array {
-  const e = createECDH("prime256v1");
-  e.setPrivateKey(k);
-  return new Uint8Array(e.getPublicKey());
-}
-
-function nodeShared(k: Uint8Array, peer: Uint8Array): Uint8Array {
-  const e = createECDH("prime256v1");
-  e.setPrivateKey(k);
-  return new Uint8Array(e.computeSecret(peer));
-}
-
-/**
- * Buffers laid out once per box (the differential loop reuses them): the scalar, the peer key
- * and the outputs, at the given misalignment. Outputs are pre-filled with a marker so a failed
- * call can be shown to write nothing.
- */
-class Ecdh {
-  readonly priv: number;
-  readonly peer: number;
-  readonly out: number;
-  readonly pub: number;
-
-  constructor(private readonly box: CryptoBox, misalign = 0, peerCapacity = 65) {
-    const a = box.arena();
-    this.priv = a.alloc(32, 16, misalign);
-    this.peer = a.alloc(peerCapacity, 16, (misalign * 3 + 1) % 16);
-    this.out = a.alloc(32, 16, (misalign * 5 + 2) % 16);
-    this.pub = a.alloc(65, 16, (misalign * 7 + 3) % 16);
-  }
-
-  private mem(): Uint8Array {
-    return this.box.sandbox.bytes();
-  }
-
-  /** [return value, out32]; out32 is 0xaa-filled before the call. */
-  ecdh(k: Uint8Array, peer: Uint8Array, peerlen = peer.length): [number, Uint8Array] {
-    const m = this.mem();
-    m.set(k, this.priv);
-    m.set(peer, this.peer);
-    m.fill(0xaa, this.out, this.out + 32);
-    const ret = this.box.x.p256_ecdh(this.out, this.priv, this.peer, peerlen);
-    const mm = this.mem();
-    assert.is(hex(mm.subarray(this.priv, this.priv + 32)), hex(k), "priv untouched");
-    return [ret, mm.slice(this.out, this.out + 32)];
-  }
-
-  /** [return value, pub65]; pub65 is 0x55-filled before the call. */
-  publicKey(k: Uint8Array): [number, Uint8Array] {
-    const m = this.mem();
-    m.set(k, this.priv);
-    m.fill(0x55, this.pub, this.pub + 65);
-    const ret = this.box.x.p256_public(this.pub, this.priv);
-    return [ret, this.mem().slice(this.pub, this.pub + 65)];
+class Ecdh extends EcdhBuffers {
+  constructor(box: CryptoBox, misalign = 0, peerCapacity = 65) {
+    super(box, P256, misalign, peerCapacity);
   }
 }
 

@@ -1,11 +1,11 @@
 // P-384 ECDH (wasm/crypto/p384.ts): every Wycheproof ecpoint test, edge scalars, peer-point
 // validation, keygen, and differential tests against node:crypto (createECDH("secp384r1")) in
 // both directions, in both build variants.
-import { createECDH } from "node:crypto";
 import { Worker } from "node:worker_threads";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { cryptoBoxes, EDGE_LENGTHS, seededRandom, type CryptoBox } from "../helpers/cryptobox";
+import { beBytes, EcdhBuffers, encodePoint, modPow, nodePublicKey, nodeSharedSecret, P384, toBig } from "../helpers/ecdh";
 import { hex, loadVectors, unhex } from "../helpers/repo";
 
 const test = suite("p384");
@@ -21,14 +21,7 @@ const B = 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656
 // node's side is computed up front in two worker threads while the other tests run.
 const DIFF_PAIRS = 2_000;
 
-function be48(x: bigint): Uint8Array {
-  if (x < 0n || x >= 2n ** 384n) throw new Error(`${x.toString(16)} does not fit 48 bytes`);
-  return unhex(x.toString(16).padStart(96, "0"));
-}
-
-function toBig(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt("0x" + hex(bytes));
-}
+const be48 = (x: bigint): Uint8Array => beBytes(x, 48);
 
 /** A Wycheproof private key (big-endian two's complement, 1..49 bytes) as 48 bytes. */
 function scalar48(text: string): Uint8Array {
@@ -41,75 +34,13 @@ function modP(x: bigint): bigint {
   return ((x % P) + P) % P;
 }
 
-function modPow(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b %= m;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return r;
-}
+const point = (x: bigint, y: bigint, prefix = 4): Uint8Array => encodePoint(P384, x, y, prefix);
+const nodePublic = (k: Uint8Array): Uint8Array => nodePublicKey(P384, k);
+const nodeShared = (k: Uint8Array, peer: Uint8Array): Uint8Array => nodeSharedSecret(P384, k, peer);
 
-function point(x: bigint, y: bigint, prefix = 4): Uint8Array {
-  return new Uint8Array([prefix, ...be48(x), ...be48(y)]);
-}
-
-function nodePublic(k: Uint8Array): Uint8Array {
-  const e = createECDH("secp384r1");
-  e.setPrivateKey(k);
-  return new Uint8Array(e.getPublicKey());
-}
-
-function nodeShared(k: Uint8Array, peer: Uint8Array): Uint8Array {
-  const e = createECDH("secp384r1");
-  e.setPrivateKey(k);
-  return new Uint8Array(e.computeSecret(peer));
-}
-
-/**
- * Buffers laid out once per box: the scalar, the peer key and the outputs, at the given
- * misalignment. Outputs are pre-filled with a marker so a failed call can be shown to write
- * nothing.
- */
-class Ecdh {
-  readonly priv: number;
-  readonly peer: number;
-  readonly out: number;
-  readonly pub: number;
-
-  constructor(private readonly box: CryptoBox, misalign = 0, peerCapacity = 97) {
-    const a = box.arena();
-    this.priv = a.alloc(48, 16, misalign);
-    this.peer = a.alloc(peerCapacity, 16, (misalign * 3 + 1) % 16);
-    this.out = a.alloc(48, 16, (misalign * 5 + 2) % 16);
-    this.pub = a.alloc(97, 16, (misalign * 7 + 3) % 16);
-  }
-
-  private mem(): Uint8Array {
-    return this.box.sandbox.bytes();
-  }
-
-  /** [return value, out48]; out48 is 0xaa-filled before the call. */
-  ecdh(k: Uint8Array, peer: Uint8Array, peerlen = peer.length): [number, Uint8Array] {
-    const m = this.mem();
-    m.set(k, this.priv);
-    m.set(peer, this.peer);
-    m.fill(0xaa, this.out, this.out + 48);
-    const ret = this.box.x.p384_ecdh(this.out, this.priv, this.peer, peerlen);
-    const mm = this.mem();
-    assert.is(hex(mm.subarray(this.priv, this.priv + 48)), hex(k), "priv untouched");
-    return [ret, mm.slice(this.out, this.out + 48)];
-  }
-
-  /** [return value, pub97]; pub97 is 0x55-filled before the call. */
-  publicKey(k: Uint8Array): [number, Uint8Array] {
-    const m = this.mem();
-    m.set(k, this.priv);
-    m.fill(0x55, this.pub, this.pub + 97);
-    const ret = this.box.x.p384_public(this.pub, this.priv);
-    return [ret, this.mem().slice(this.pub, this.pub + 97)];
+class Ecdh extends EcdhBuffers {
+  constructor(box: CryptoBox, misalign = 0, peerCapacity = 97) {
+    super(box, P384, misalign, peerCapacity);
   }
 }
 
