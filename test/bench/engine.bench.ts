@@ -40,6 +40,7 @@ import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } fr
 import { Duplex } from "node:stream";
 import { connect, createSecureContext, TLSSocket } from "node:tls";
 import type { NamedGroup } from "../../wasm/abi";
+import { SUITES as CONFIG_SUITES } from "../../src/config/ciphers";
 import type { Sandbox } from "../../src/sandbox/loader";
 import { TlsSession } from "../../src/tls/session";
 import { choiceFor, engineFactory, makeCert } from "../helpers/tls";
@@ -66,12 +67,8 @@ const TLS12_SUITE: Record<string, string> = {
   TLS_AES_256_GCM_SHA384: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
   TLS_CHACHA20_POLY1305_SHA256: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
 };
-/** OpenSSL's names for them, which is what tls.connect's `ciphers` takes for TLS 1.2. */
-const OPENSSL_NAME: Record<string, string> = {
-  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: "ECDHE-ECDSA-AES128-GCM-SHA256",
-  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: "ECDHE-ECDSA-AES256-GCM-SHA384",
-  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: "ECDHE-ECDSA-CHACHA20-POLY1305",
-};
+/** OpenSSL's name of a suite (IANA name in), which is what tls.connect's `ciphers` takes for TLS 1.2. */
+const opensslName = (iana: string): string => CONFIG_SUITES.find((s) => s.iana === iana)?.name ?? iana;
 const GROUP_CODE: Record<string, number> = { X25519: 0x1d, "P-256": 0x17, "P-384": 0x18 };
 const VERSIONS: readonly [Version, string][] = [["TLSv1.3", ""], ["TLSv1.2", "tls12-"]];
 /** The client's options for one version and suite (standard name). */
@@ -79,7 +76,7 @@ function clientOptions(version: Version, group: string, suite: string) {
   // TLS 1.2 has no key_share: the client's supported_groups also name the curves its ECDSA
   // certificate check accepts (RFC 8422 §5.1.1), so P-256 stays listed, after the group asked for.
   const curves = version === "TLSv1.2" && group !== "P-256" ? `${group}:P-256` : group;
-  return { minVersion: version, maxVersion: version, rejectUnauthorized: false, ecdhCurve: curves, ciphers: OPENSSL_NAME[suite] ?? suite } as const;
+  return { minVersion: version, maxVersion: version, rejectUnauthorized: false, ecdhCurve: curves, ciphers: opensslName(suite) } as const;
 }
 const ROUNDS = 7;
 const ROUND_MS = 120;
@@ -394,7 +391,7 @@ function clientRecords(conn: Connection, count: number, wire: number): Promise<B
 for (const [version, prefix] of VERSIONS) for (const [suite13, cipher, keyLength] of SUITES) {
   const suite = version === "TLSv1.3" ? suite13 : TLS12_SUITE[suite13];
   const wire = recordWire(version, suite);
-  const rowSuite = version === "TLSv1.3" ? suite : OPENSSL_NAME[suite];
+  const rowSuite = version === "TLSv1.3" ? suite : opensslName(suite);
   const sealName = `${prefix}record-seal-${rowSuite}`;
   const openName = `${prefix}record-open-${rowSuite}`;
   if (!wanted(sealName) && !wanted(openName)) continue;
