@@ -336,8 +336,9 @@ function writeServerKeyExchangeParams(): void {
   w16(S.group);
   const group = <u32>S.group;
   ecdheKeygen(group);
-  w8(shareLength(group));
-  wBytes(ecdhePub, shareLength(group));
+  const publicLen = shareLength(group);
+  w8(publicLen);
+  wBytes(ecdhePub, publicLen);
   Hs12.paramsLen = W.pos - paramsAt;
 }
 
