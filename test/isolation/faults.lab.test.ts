@@ -7,13 +7,13 @@
 // Each scenario is bounded in time; without its protection it fails (see the report in the PR:
 // no fuel → the spin test never finishes; an uncaught trap → the harness process dies).
 import { randomBytes } from "node:crypto";
-import { connect } from "node:tls";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { choiceFor, makeCert, startEchoServer, type Harness, type TestCert } from "../helpers/tls";
 import type { SandboxFactory } from "../../src/sandbox/loader";
 import { DEFAULT_FUEL_PER_CALL } from "../../src/tls/session";
-import { labFactory } from "./lab";
+import { within } from "../proxy/harness";
+import { echo, labFactory, poison } from "./lab";
 
 const test = suite("isolation: faults contained (lab engines)");
 
@@ -24,50 +24,17 @@ test.before(() => {
 
 const MiB = 1 << 20;
 
-/** Sends `payload` in pieces, half-closes, resolves with what came back before the server closed. */
-function echo(port: number, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect({ host: "127.0.0.1", port, minVersion: "TLSv1.3", rejectUnauthorized: false }, () => {
-      for (let off = 0; off < payload.length; off += 16000) socket.write(payload.subarray(off, off + 16000));
-      socket.end();
-    });
-    socket.on("data", (d: Buffer) => chunks.push(d));
-    socket.on("error", reject);
-    socket.on("close", () => resolve(Buffer.concat(chunks)));
-  });
-}
-
-/** Connects, waits `delay` ms, sends the trigger; resolves when the server cut the connection. */
-function poison(port: number, trigger: string, delay: number): Promise<{ echoed: Buffer; error: string | null }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let error: string | null = null;
-    const socket = connect({ host: "127.0.0.1", port, minVersion: "TLSv1.3", rejectUnauthorized: false }, () => {
-      setTimeout(() => socket.write(Buffer.from(`${trigger} and then some more bytes`)), delay);
-    });
-    socket.on("data", (d: Buffer) => chunks.push(d));
-    socket.on("error", (e) => { error = e.message; });
-    socket.on("close", () => resolve({ echoed: Buffer.concat(chunks), error }));
-  });
-}
-
-function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms); }),
-  ]);
-}
+/** The harness's connections: any certificate (the test's own), TLS 1.3. */
+const at = (port: number) => ({ port, rejectUnauthorized: false });
 
 async function scenario(kind: "trap" | "spin", trigger: string, expectCode: string): Promise<void> {
   const harness: Harness = await startEchoServer(await labFactory(kind), {}, () => choiceFor(cert));
   const started = Date.now();
   try {
     const payloads = [0, 1, 2, 3].map(() => randomBytes(MiB));
-    const victims = payloads.map((p) => echo(harness.port, p));
+    const victims = payloads.map((p) => echo(at(harness.port), p));
     // The poisoned connection fires while the four transfers are under way.
-    const attacker = poison(harness.port, trigger, 30);
+    const attacker = poison(at(harness.port), trigger, 30);
     const [echoes, cut] = await within(20000, `${kind} scenario`, Promise.all([Promise.all(victims), attacker]));
     await within(5000, "connections closing", harness.idle());
     const elapsed = Date.now() - started;
@@ -135,9 +102,9 @@ test("spin: fuel per call — normal calls far below the budget, the runaway sto
   const harness = await startEchoServer(meter.factory, {}, () => choiceFor(cert));
   try {
     const payload = randomBytes(MiB);
-    const back = await within(20000, "metered echo", echo(harness.port, payload));
+    const back = await within(20000, "metered echo", echo(at(harness.port), payload));
     assert.ok(back.equals(payload));
-    const cut = await within(10000, "runaway", poison(harness.port, "SPIN!!!!", 0));
+    const cut = await within(10000, "runaway", poison(at(harness.port), "SPIN!!!!", 0));
     assert.is(cut.echoed.length, 0);
     assert.is(harness.sessions[1].error?.code, "RUNAWAY");
     assert.is(meter.runaways.length, 1);
@@ -155,7 +122,7 @@ test("spin: a runaway call is stopped within milliseconds", async () => {
   const harness = await startEchoServer(factory, {}, () => choiceFor(cert));
   try {
     const t0 = Date.now();
-    const cut = await within(10000, "runaway", poison(harness.port, "SPIN!!!!", 0));
+    const cut = await within(10000, "runaway", poison(at(harness.port), "SPIN!!!!", 0));
     const ms = Date.now() - t0;
     assert.is(harness.sessions[0].error?.code, "RUNAWAY");
     assert.is(cut.echoed.length, 0);

@@ -9,12 +9,11 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect } from "node:tls";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { REPO_ROOT } from "../helpers/repo";
 import { cleanup, echoBackend, freePort, makeCert, rmDir, startWithConfig, tempDir, within, type Backend, type CertFiles, type Tlsbox } from "../proxy/harness";
-import { LAB_PROGRAM } from "./lab";
+import { echo, LAB_PROGRAM, poison } from "./lab";
 
 const test = suite("isolation: faults contained in the real proxy (lab program)");
 
@@ -48,35 +47,8 @@ backend-port ${backend.port}
   return { box, port };
 }
 
-const options = () => ({ host: "127.0.0.1", ca: cert.pem, servername: "lab.test", minVersion: "TLSv1.3" as const });
-
-/** Sends `payload` in pieces, half-closes, resolves with what came back before the proxy closed. */
-function echo(port: number, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect({ ...options(), port }, () => {
-      for (let off = 0; off < payload.length; off += 16000) socket.write(payload.subarray(off, off + 16000));
-      socket.end();
-    });
-    socket.on("data", (d: Buffer) => chunks.push(d));
-    socket.on("error", reject);
-    socket.on("close", () => resolve(Buffer.concat(chunks)));
-  });
-}
-
-/** Connects, sends the trigger after `delay` ms; resolves when the proxy cut the connection. */
-function poison(port: number, trigger: string, delay: number): Promise<{ echoed: Buffer; error: string | null }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let error: string | null = null;
-    const socket = connect({ ...options(), port }, () => {
-      setTimeout(() => socket.write(Buffer.from(`${trigger} and then some more bytes`)), delay);
-    });
-    socket.on("data", (d: Buffer) => chunks.push(d));
-    socket.on("error", (e) => { error = e.message; });
-    socket.on("close", () => resolve({ echoed: Buffer.concat(chunks), error }));
-  });
-}
+/** The proxy, verified against the test certificate. */
+const at = (port: number) => ({ port, ca: cert.pem, servername: "lab.test" });
 
 for (const [engine, trigger, detail] of [["lab-trap", "TRAP!!!!", /error="[^"]*unreachable/], ["lab-spin", "SPIN!!!!", /error="[^"]*out of fuel/]] as const) {
   test(`${engine}: the poisoned connection alone ends (logged), four others carry 1 MiB each byte-exact, the worker lives on`, async () => {
@@ -87,8 +59,8 @@ for (const [engine, trigger, detail] of [["lab-trap", "TRAP!!!!", /error="[^"]*u
       const worker = labLine.match(/tlsbox\[(\d+)\] worker/)?.[1];
       assert.ok(worker !== undefined, labLine);
       const payloads = [0, 1, 2, 3].map(() => randomBytes(MiB));
-      const transfers = payloads.map((p) => echo(port, p));
-      const cut = poison(port, trigger, 30);
+      const transfers = payloads.map((p) => echo(at(port), p));
+      const cut = poison(at(port), trigger, 30);
       const [echoes, poisoned] = await within(30000, `${engine} scenario`, Promise.all([Promise.all(transfers), cut]));
       for (let i = 0; i < 4; i++) assert.ok(echoes[i].equals(payloads[i]), `connection ${i}: ${echoes[i].length} of ${MiB} bytes, byte-exact?`);
       assert.is(poisoned.echoed.length, 0, "the poisoned connection got nothing back");
@@ -102,7 +74,7 @@ for (const [engine, trigger, detail] of [["lab-trap", "TRAP!!!!", /error="[^"]*u
       // loaded the lab engine, and a new one works after the fault.
       assert.not.ok(box.lines.some((l) => /worker (exited|failed)/.test(l)), box.lines.join("\n"));
       const after = randomBytes(1000);
-      assert.ok((await within(10000, "a connection after the fault", echo(port, after))).equals(after));
+      assert.ok((await within(10000, "a connection after the fault", echo(at(port), after))).equals(after));
       await within(10000, "its log line", (async () => { while (box.connectionLines().length < 6) await new Promise((r) => setTimeout(r, 50)); })());
       assert.ok(box.connectionLines().every((l) => l.includes(`tlsbox[${worker}] worker`)), box.connectionLines().join("\n"));
       console.log(`  [${engine}] ${fault.replace(/^.*?(outcome=)/, "$1")}`);
